@@ -1,0 +1,1 @@
+//! neurite-data: filled in by its own issue; see `docs/architecture.md` for the plan.

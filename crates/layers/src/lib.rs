@@ -1,0 +1,1 @@
+//! neurite-layers: filled in by its own issue; see `docs/architecture.md` for the plan.
