@@ -60,19 +60,18 @@ impl TensorError {
         value: impl ToString,
         reason: impl Into<String>,
     ) -> Self {
-        TensorError::InvalidArgument { op, name, value: value.to_string(), reason: reason.into() }
+        TensorError::InvalidArgument {
+            op,
+            name,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn mismatch(op: &'static str, detail: impl Into<String>) -> Self {
-        TensorError::ShapeMismatch { op, detail: detail.into() }
-    }
-}
-
-/// Checks that `shape` has rank `expected`.
-pub(crate) fn check_rank(op: &'static str, shape: &[usize], expected: usize) -> Result<()> {
-    if shape.len() == expected {
-        Ok(())
-    } else {
-        Err(TensorError::Rank { op, expected, got: shape.to_vec() })
+        TensorError::ShapeMismatch {
+            op,
+            detail: detail.into(),
+        }
     }
 }

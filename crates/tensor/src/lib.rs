@@ -5,17 +5,48 @@
 //! outputs, so training loops can reuse buffers between batches.
 //!
 //! Shape letters used throughout neurite: `N` batch, `C` channels, `H`/`W` height and width,
-//! `F` filters (output channels), `K` kernel size, `M` rows of a matrix product.
+//! `F` filters (output channels), `KH`/`KW` kernel size, `OH`/`OW` output size, and `M`, `K`, `N`
+//! for the rows, inner and columns of a matrix product.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`gemm()`] | `C = a op(A) op(B) + b C`, split over rayon, deterministic |
+//! | [`im2col`], [`col2im`] | convolution as a matrix product, NCHW |
+//! | [`max_pool2d`], [`avg_pool2d`] | pooling forward and backward |
+//! | [`Activation`] | elementwise activations and derivatives |
+//! | [`softmax`], [`log_softmax`] | stable along any axis |
+//! | [`sum_axis`], [`argmax_axis`], ... | reductions |
+//! | [`Rng`], [`Initializer`] | seeded portable randomness, Keras initializers |
+//! | [`Param`] | a named value with its gradient |
 
+mod activation;
+mod conv;
 mod error;
 mod float;
+mod gemm;
+mod init;
 mod param;
+mod pool;
+mod reduce;
 mod rng;
+mod softmax;
+mod window;
 
+pub use activation::Activation;
+pub use conv::{col2im, col2im_batch, im2col, im2col_batch};
 pub use error::{Result, TensorError};
 pub use float::Float;
+pub use gemm::{Transpose, gemm, gemm_serial, matmul};
+pub use init::{Fans, Initializer};
 pub use param::Param;
+pub use pool::{
+    avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward, max_pool2d,
+    max_pool2d_backward,
+};
+pub use reduce::{argmax_axis, max_axis, mean_axis, min_axis, sum_axis, var_axis};
 pub use rng::Rng;
+pub use softmax::{log_softmax, log_softmax_into, softmax, softmax_backward, softmax_into};
+pub use window::{Padding, Window2d};
 
 /// A tensor of any rank: an owned, dynamically shaped ndarray array.
 pub type Tensor<F> = ndarray::ArrayD<F>;

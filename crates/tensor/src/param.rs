@@ -31,12 +31,20 @@ impl<F: Float> Param<F> {
     /// A trainable parameter with a zero gradient.
     pub fn new(name: impl Into<String>, value: Tensor<F>) -> Self {
         let grad = ArrayD::zeros(value.raw_dim());
-        Param { name: name.into(), value, grad, trainable: true }
+        Param {
+            name: name.into(),
+            value,
+            grad,
+            trainable: true,
+        }
     }
 
     /// State that is saved with the model but not trained (its gradient stays zero).
     pub fn non_trainable(name: impl Into<String>, value: Tensor<F>) -> Self {
-        Param { trainable: false, ..Self::new(name, value) }
+        Param {
+            trainable: false,
+            ..Self::new(name, value)
+        }
     }
 
     /// The parameter's name within its layer (`weight`, `bias`, `gamma`, ...).

@@ -37,7 +37,10 @@ impl Rng {
         for word in &mut state {
             *word = splitmix64(&mut sm);
         }
-        Rng { state, spare_normal: None }
+        Rng {
+            state,
+            spare_normal: None,
+        }
     }
 
     /// The next 64 random bits.
@@ -152,13 +155,20 @@ mod tests {
         assert_eq!(first, PINNED_SEED0);
     }
 
-    const PINNED_SEED0: [u64; 3] = [5987356902031041503, 7051070477665621255, 6633766593972829180];
+    const PINNED_SEED0: [u64; 3] = [
+        5987356902031041503,
+        7051070477665621255,
+        6633766593972829180,
+    ];
 
     /// Checks the xoshiro256++ step against values worked out by hand from the published
     /// algorithm: from state [1, 2, 3, 4] the first output is rotl(1 + 4, 23) + 1.
     #[test]
     fn xoshiro_step_matches_definition() {
-        let mut rng = Rng { state: [1, 2, 3, 4], spare_normal: None };
+        let mut rng = Rng {
+            state: [1, 2, 3, 4],
+            spare_normal: None,
+        };
         assert_eq!(rng.next_u64(), (5u64 << 23) + 1);
         // After one step: t = 2 << 17; s2 = 3^1 = 2; s3 = 4^2 = 6; s1 = 2^2 = 0; s0 = 1^6 = 7;
         // s2 ^= t; s3 = rotl(6, 45).
@@ -167,7 +177,10 @@ mod tests {
 
     #[test]
     fn streams_differ() {
-        assert_ne!(Rng::with_stream(7, 0).next_u64(), Rng::with_stream(7, 1).next_u64());
+        assert_ne!(
+            Rng::with_stream(7, 0).next_u64(),
+            Rng::with_stream(7, 1).next_u64()
+        );
     }
 
     #[test]

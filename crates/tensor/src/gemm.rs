@@ -1,0 +1,252 @@
+//! General matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, on matrixmultiply.
+//!
+//! Most of the training time is spent here. matrixmultiply supplies the packed, vectorized
+//! single-thread kernel; this module adds transposes (free: they only swap strides) and a split
+//! of C across rayon. The split depends only on the matrix sizes, never on the thread count, and
+//! every element of C is computed by one kernel call with the full K loop in a fixed order, so the
+//! result is bit-identical with 1, 2 or 64 threads.
+
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+
+use crate::{Float, Result, TensorError};
+
+/// Whether an operand is used as stored or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transpose {
+    /// Use the matrix as it is.
+    No,
+    /// Use the matrix transposed.
+    Yes,
+}
+
+/// Below this many multiply-adds a product runs on the calling thread: splitting would cost
+/// more in task overhead than it saves.
+const MIN_PARALLEL_WORK: usize = 1 << 17;
+/// Smallest slice of C's rows (or columns) given to one task; a multiple of the kernel tiles.
+const MIN_CHUNK: usize = 32;
+/// At most this many tasks per product, enough to balance across typical core counts.
+const MAX_TASKS: usize = 16;
+
+/// `C = alpha * op(A) * op(B) + beta * C`, split across rayon's threads.
+///
+/// # Shapes
+/// `op(A)`: `[M, K]`, `op(B)`: `[K, N]`, `C`: `[M, N]`. Any strides are accepted (transposed or
+/// sliced views). With `beta == 0` the previous contents of C are ignored (even NaN).
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the inner dimensions or C's shape disagree.
+///
+/// ```
+/// use ndarray::array;
+/// use neurite_tensor::{gemm, Transpose};
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0f32, 6.0], [7.0, 8.0]];
+/// let mut c = ndarray::Array2::<f32>::zeros((2, 2));
+/// gemm(1.0, a.view(), Transpose::No, b.view(), Transpose::Yes, 0.0, c.view_mut()).unwrap();
+/// assert_eq!(c, array![[17.0, 23.0], [39.0, 53.0]]);
+/// ```
+pub fn gemm<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    trans_a: Transpose,
+    b: ArrayView2<'_, F>,
+    trans_b: Transpose,
+    beta: F,
+    mut c: ArrayViewMut2<'_, F>,
+) -> Result<()> {
+    let (a, b) = apply_transposes(a, trans_a, b, trans_b);
+    check_shapes(&a, &b, &c)?;
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    match split_plan(m, n, k) {
+        None => kernel(alpha, a, b, beta, c),
+        Some((Axis(0), chunk)) => {
+            let tasks: Vec<_> = a
+                .axis_chunks_iter(Axis(0), chunk)
+                .zip(c.axis_chunks_iter_mut(Axis(0), chunk))
+                .collect();
+            tasks
+                .into_par_iter()
+                .for_each(|(a_rows, c_rows)| kernel(alpha, a_rows, b, beta, c_rows));
+        }
+        Some((_, chunk)) => {
+            let tasks: Vec<_> = b
+                .axis_chunks_iter(Axis(1), chunk)
+                .zip(c.axis_chunks_iter_mut(Axis(1), chunk))
+                .collect();
+            tasks
+                .into_par_iter()
+                .for_each(|(b_cols, c_cols)| kernel(alpha, a, b_cols, beta, c_cols));
+        }
+    }
+    Ok(())
+}
+
+/// The same product on the calling thread only, for callers that already run in parallel
+/// (one convolution GEMM per sample, say).
+///
+/// # Errors
+/// As [`gemm`].
+pub fn gemm_serial<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    trans_a: Transpose,
+    b: ArrayView2<'_, F>,
+    trans_b: Transpose,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+) -> Result<()> {
+    let (a, b) = apply_transposes(a, trans_a, b, trans_b);
+    check_shapes(&a, &b, &c)?;
+    kernel(alpha, a, b, beta, c);
+    Ok(())
+}
+
+/// `op(A) * op(B)` into a new matrix.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the inner dimensions disagree.
+pub fn matmul<F: Float>(
+    a: ArrayView2<'_, F>,
+    trans_a: Transpose,
+    b: ArrayView2<'_, F>,
+    trans_b: Transpose,
+) -> Result<ndarray::Array2<F>> {
+    let m = if trans_a == Transpose::Yes {
+        a.ncols()
+    } else {
+        a.nrows()
+    };
+    let n = if trans_b == Transpose::Yes {
+        b.nrows()
+    } else {
+        b.ncols()
+    };
+    let mut c = ndarray::Array2::zeros((m, n));
+    gemm(F::one(), a, trans_a, b, trans_b, F::zero(), c.view_mut())?;
+    Ok(c)
+}
+
+fn apply_transposes<'a, 'b, F>(
+    a: ArrayView2<'a, F>,
+    trans_a: Transpose,
+    b: ArrayView2<'b, F>,
+    trans_b: Transpose,
+) -> (ArrayView2<'a, F>, ArrayView2<'b, F>) {
+    let a = if trans_a == Transpose::Yes {
+        a.reversed_axes()
+    } else {
+        a
+    };
+    let b = if trans_b == Transpose::Yes {
+        b.reversed_axes()
+    } else {
+        b
+    };
+    (a, b)
+}
+
+fn check_shapes<F>(
+    a: &ArrayView2<'_, F>,
+    b: &ArrayView2<'_, F>,
+    c: &ArrayViewMut2<'_, F>,
+) -> Result<()> {
+    if a.ncols() != b.nrows() || c.dim() != (a.nrows(), b.ncols()) {
+        return Err(TensorError::mismatch(
+            "gemm",
+            format!(
+                "op(A) is {:?}, op(B) is {:?} and C is {:?}; need [M, K] x [K, N] -> [M, N]",
+                a.shape(),
+                b.shape(),
+                c.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Which axis of C to split and into chunks of what size, from the sizes alone.
+fn split_plan(m: usize, n: usize, k: usize) -> Option<(Axis, usize)> {
+    if m.saturating_mul(n).saturating_mul(k) < MIN_PARALLEL_WORK {
+        return None;
+    }
+    let (axis, len) = if m >= n { (Axis(0), m) } else { (Axis(1), n) };
+    let chunk = len.div_ceil(MAX_TASKS).next_multiple_of(8).max(MIN_CHUNK);
+    (chunk < len).then_some((axis, chunk))
+}
+
+fn kernel<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    mut c: ArrayViewMut2<'_, F>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // An empty sum: only the beta term is left (beta == 0 overwrites, like BLAS).
+        if beta == F::zero() {
+            c.fill(F::zero());
+        } else {
+            c.mapv_inplace(|v| v * beta);
+        }
+        return;
+    }
+    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
+    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
+    let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: the views describe m x k, k x n and m x n matrices with these element strides,
+    // C is uniquely borrowed, so it cannot alias A or B.
+    unsafe {
+        F::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_depends_only_on_sizes() {
+        assert_eq!(split_plan(8, 8, 8), None);
+        assert_eq!(split_plan(1024, 1024, 1024), Some((Axis(0), 64)));
+        assert_eq!(split_plan(32, 128, 784), Some((Axis(1), 32)));
+    }
+
+    #[test]
+    fn mismatched_shapes_are_errors() {
+        let a = ndarray::Array2::<f64>::zeros((2, 3));
+        let b = ndarray::Array2::<f64>::zeros((2, 3));
+        let mut c = ndarray::Array2::<f64>::zeros((2, 3));
+        let err = gemm(
+            1.0,
+            a.view(),
+            Transpose::No,
+            b.view(),
+            Transpose::No,
+            0.0,
+            c.view_mut(),
+        );
+        assert!(matches!(err, Err(TensorError::ShapeMismatch { .. })));
+    }
+}

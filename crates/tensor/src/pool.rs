@@ -1,0 +1,306 @@
+//! Max and average pooling over NCHW planes, forward and backward.
+//!
+//! Each `(n, c)` plane is pooled independently, so planes are spread over rayon's threads. Both
+//! inputs may be any layout; outputs must be contiguous standard-layout buffers (as allocated by
+//! `Array4::zeros`) so each plane is one slice.
+
+use ndarray::{ArrayView4, ArrayViewMut4};
+use rayon::prelude::*;
+
+use crate::{Float, Result, TensorError, Window2d};
+
+fn out_shape(x: &[usize], win: &Window2d) -> [usize; 4] {
+    [x[0], x[1], win.out_h, win.out_w]
+}
+
+fn check_input(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
+    if (shape[2], shape[3]) != (win.in_h, win.in_w) {
+        return Err(TensorError::mismatch(
+            op,
+            format!(
+                "input {shape:?} has planes {}x{}, the window expects {}x{}",
+                shape[2], shape[3], win.in_h, win.in_w
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn contiguous_mut<'a, T>(
+    op: &'static str,
+    what: &str,
+    a: &'a mut ArrayViewMut4<'_, T>,
+    want: &[usize],
+) -> Result<&'a mut [T]> {
+    if a.shape() != want {
+        return Err(TensorError::mismatch(
+            op,
+            format!("{what} is {:?}, expected {want:?}", a.shape()),
+        ));
+    }
+    a.as_slice_mut().ok_or_else(|| {
+        TensorError::mismatch(
+            op,
+            format!("{what} must be a contiguous standard-layout array"),
+        )
+    })
+}
+
+/// Max pooling: writes the maximum of each window into `out` `[N, C, OH, OW]` and its position
+/// (`iy * W + ix` within the plane) into `argmax`, for the backward pass.
+///
+/// Padding cells never win (they act as -inf). A NaN in a window propagates to the output, as in
+/// PyTorch and TensorFlow.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes do not fit `win` or an output is not contiguous.
+pub fn max_pool2d<F: Float>(
+    x: ArrayView4<'_, F>,
+    win: &Window2d,
+    mut out: ArrayViewMut4<'_, F>,
+    mut argmax: ArrayViewMut4<'_, u32>,
+) -> Result<()> {
+    const OP: &str = "max_pool2d";
+    check_input(OP, x.shape(), win)?;
+    let want = out_shape(x.shape(), win);
+    let out = contiguous_mut(OP, "output", &mut out, &want)?;
+    let argmax = contiguous_mut(OP, "argmax", &mut argmax, &want)?;
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
+    let (plane_in, plane_out) = (win.in_len(), win.out_len());
+    if plane_out == 0 {
+        return Ok(());
+    }
+    x.par_chunks(plane_in)
+        .zip(out.par_chunks_mut(plane_out))
+        .zip(argmax.par_chunks_mut(plane_out))
+        .for_each(|((x, out), argmax)| {
+            for oy in 0..win.out_h {
+                for ox in 0..win.out_w {
+                    let mut best = F::neg_infinity();
+                    let mut best_at = u32::MAX;
+                    for ky in 0..win.kernel_h {
+                        let Some(iy) = win.input_row(oy, ky) else {
+                            continue;
+                        };
+                        for kx in 0..win.kernel_w {
+                            let Some(ix) = win.input_col(ox, kx) else {
+                                continue;
+                            };
+                            let at = iy * win.in_w + ix;
+                            let v = x[at];
+                            // A NaN wins once and then stays, so NaN propagates.
+                            if best_at == u32::MAX || v > best || (v.is_nan() && !best.is_nan()) {
+                                best = v;
+                                best_at = at as u32;
+                            }
+                        }
+                    }
+                    out[oy * win.out_w + ox] = best;
+                    argmax[oy * win.out_w + ox] = best_at;
+                }
+            }
+        });
+    Ok(())
+}
+
+/// Backward of [`max_pool2d`]: adds each output gradient onto the input position that won.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes do not fit `win` or `d_x` is not contiguous.
+pub fn max_pool2d_backward<F: Float>(
+    d_out: ArrayView4<'_, F>,
+    argmax: ArrayView4<'_, u32>,
+    win: &Window2d,
+    mut d_x: ArrayViewMut4<'_, F>,
+) -> Result<()> {
+    const OP: &str = "max_pool2d_backward";
+    check_input(OP, d_x.shape(), win)?;
+    let want = out_shape(d_x.shape(), win);
+    if d_out.shape() != want || argmax.shape() != want {
+        return Err(TensorError::mismatch(
+            OP,
+            format!(
+                "gradient {:?} and argmax {:?} must both be {want:?}",
+                d_out.shape(),
+                argmax.shape()
+            ),
+        ));
+    }
+    let in_shape = d_x.shape().to_vec();
+    let d_x = contiguous_mut(OP, "input gradient", &mut d_x, &in_shape)?;
+    let (d_out, argmax) = (d_out.as_standard_layout(), argmax.as_standard_layout());
+    let d_out = d_out.as_slice().expect("standard layout is contiguous");
+    let argmax = argmax.as_slice().expect("standard layout is contiguous");
+    let (plane_in, plane_out) = (win.in_len(), win.out_len());
+    if plane_out == 0 {
+        return Ok(());
+    }
+    d_x.par_chunks_mut(plane_in)
+        .zip(
+            d_out
+                .par_chunks(plane_out)
+                .zip(argmax.par_chunks(plane_out)),
+        )
+        .for_each(|(d_x, (d_out, argmax))| {
+            for (&g, &at) in d_out.iter().zip(argmax) {
+                if let Some(slot) = d_x.get_mut(at as usize) {
+                    *slot += g;
+                }
+            }
+        });
+    Ok(())
+}
+
+/// Average pooling into `out` `[N, C, OH, OW]`. Padding cells are not counted: each window is
+/// divided by the number of real input cells it covers (Keras and ONNX `count_include_pad=0`).
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes do not fit `win` or `out` is not contiguous.
+pub fn avg_pool2d<F: Float>(
+    x: ArrayView4<'_, F>,
+    win: &Window2d,
+    mut out: ArrayViewMut4<'_, F>,
+) -> Result<()> {
+    const OP: &str = "avg_pool2d";
+    check_input(OP, x.shape(), win)?;
+    let want = out_shape(x.shape(), win);
+    let out = contiguous_mut(OP, "output", &mut out, &want)?;
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
+    if win.out_len() == 0 {
+        return Ok(());
+    }
+    x.par_chunks(win.in_len())
+        .zip(out.par_chunks_mut(win.out_len()))
+        .for_each(|(x, out)| {
+            for_each_window(win, |o, rows, cols| {
+                let count = rows.len() * cols.len();
+                let mut sum = F::zero();
+                for iy in rows {
+                    sum += x[iy * win.in_w + cols.start..iy * win.in_w + cols.end]
+                        .iter()
+                        .copied()
+                        .sum();
+                }
+                // A window lying wholly in the padding has no cells; its average is defined as 0.
+                out[o] = if count == 0 {
+                    F::zero()
+                } else {
+                    sum / F::from_usize(count)
+                };
+            });
+        });
+    Ok(())
+}
+
+/// Backward of [`avg_pool2d`]: spreads each output gradient evenly over its window's real cells,
+/// adding to `d_x`.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes do not fit `win` or `d_x` is not contiguous.
+pub fn avg_pool2d_backward<F: Float>(
+    d_out: ArrayView4<'_, F>,
+    win: &Window2d,
+    mut d_x: ArrayViewMut4<'_, F>,
+) -> Result<()> {
+    const OP: &str = "avg_pool2d_backward";
+    check_input(OP, d_x.shape(), win)?;
+    let want = out_shape(d_x.shape(), win);
+    if d_out.shape() != want {
+        return Err(TensorError::mismatch(
+            OP,
+            format!("gradient is {:?}, expected {want:?}", d_out.shape()),
+        ));
+    }
+    let in_shape = d_x.shape().to_vec();
+    let d_x = contiguous_mut(OP, "input gradient", &mut d_x, &in_shape)?;
+    let d_out = d_out.as_standard_layout();
+    let d_out = d_out.as_slice().expect("standard layout is contiguous");
+    if win.out_len() == 0 {
+        return Ok(());
+    }
+    d_x.par_chunks_mut(win.in_len())
+        .zip(d_out.par_chunks(win.out_len()))
+        .for_each(|(d_x, d_out)| {
+            for_each_window(win, |o, rows, cols| {
+                let count = rows.len() * cols.len();
+                if count == 0 {
+                    return;
+                }
+                let share = d_out[o] / F::from_usize(count);
+                for iy in rows {
+                    d_x[iy * win.in_w + cols.start..iy * win.in_w + cols.end]
+                        .iter_mut()
+                        .for_each(|g| *g += share);
+                }
+            });
+        });
+    Ok(())
+}
+
+/// The input rows and columns covered by output position `(oy, ox)`, clipped to the input.
+fn window_cells(
+    win: &Window2d,
+    oy: usize,
+    ox: usize,
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let clip = |start: usize, pad: usize, kernel: usize, len: usize| {
+        let lo = start.saturating_sub(pad).min(len);
+        let hi = (start + kernel).saturating_sub(pad).min(len);
+        lo..hi.max(lo)
+    };
+    (
+        clip(oy * win.stride_h, win.pad_top, win.kernel_h, win.in_h),
+        clip(ox * win.stride_w, win.pad_left, win.kernel_w, win.in_w),
+    )
+}
+
+/// Calls `f(output index, rows, columns)` for every window, with the window clipped to the input.
+fn for_each_window(
+    win: &Window2d,
+    mut f: impl FnMut(usize, std::ops::Range<usize>, std::ops::Range<usize>),
+) {
+    for oy in 0..win.out_h {
+        for ox in 0..win.out_w {
+            let (rows, cols) = window_cells(win, oy, ox);
+            f(oy * win.out_w + ox, rows, cols);
+        }
+    }
+}
+
+/// Global average pooling: the mean of each `[H, W]` plane, `[N, C, H, W] -> [N, C]`.
+pub fn global_avg_pool2d<F: Float>(x: ArrayView4<'_, F>) -> ndarray::Array2<F> {
+    let (n, c, h, w) = x.dim();
+    let count = F::from_usize((h * w).max(1));
+    ndarray::Array2::from_shape_fn((n, c), |(i, j)| {
+        x.slice(ndarray::s![i, j, .., ..]).sum() / count
+    })
+}
+
+/// Backward of [`global_avg_pool2d`]: adds `d_out[n, c] / (H * W)` to every cell of plane `(n, c)`.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when `d_out` is not `[N, C]` for `d_x` `[N, C, H, W]`.
+pub fn global_avg_pool2d_backward<F: Float>(
+    d_out: ndarray::ArrayView2<'_, F>,
+    mut d_x: ArrayViewMut4<'_, F>,
+) -> Result<()> {
+    let (n, c, h, w) = d_x.dim();
+    if d_out.dim() != (n, c) {
+        return Err(TensorError::mismatch(
+            "global_avg_pool2d_backward",
+            format!(
+                "gradient is {:?}, expected [{n}, {c}] for input {:?}",
+                d_out.shape(),
+                d_x.shape()
+            ),
+        ));
+    }
+    let count = F::from_usize((h * w).max(1));
+    for ((i, j), &g) in d_out.indexed_iter() {
+        d_x.slice_mut(ndarray::s![i, j, .., ..])
+            .mapv_inplace(|v| v + g / count);
+    }
+    Ok(())
+}
