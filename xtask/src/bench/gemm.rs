@@ -1,0 +1,160 @@
+//! `cargo xtask bench gemm`: square sgemm and the reference CNN's convolutions.
+
+use ndarray::{Array2, Array3, Array4};
+use neurite::tensor::{Padding, Rng, Transpose, Window2d, gemm, gemm_serial, im2col_batch};
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::{best_time, peak, with_threads};
+
+/// Arguments of `cargo xtask bench gemm`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print one JSON object per line instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Seconds spent timing each configuration.
+    #[arg(long, default_value_t = 0.5)]
+    budget: f64,
+}
+
+const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
+const THREADS: [usize; 2] = [1, 2];
+
+fn random(shape: (usize, usize), seed: u64) -> Array2<f32> {
+    let mut rng = Rng::new(seed);
+    Array2::from_shape_simple_fn(shape, || rng.uniform(-1.0, 1.0) as f32)
+}
+
+/// Runs the benchmark and prints the figures.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let peaks = [peak::measure(1)?, peak::measure(2)?];
+    if !args.json {
+        println!(
+            "f32 peak = cores x GHz x FMA units x SIMD lanes x 2 (AVX2: 2 FMA units x 8 lanes)"
+        );
+        for (threads, p) in THREADS.iter().zip(&peaks) {
+            println!(
+                "  {threads} core(s): {:.2} GHz measured -> estimated {:.1} GFLOP/s; FMA loop measured {:.1} GFLOP/s",
+                p.ghz, p.estimated_gflops, p.measured_gflops
+            );
+        }
+        println!();
+        println!(
+            "{:>6} {:>14} {:>14} {:>9} {:>12} {:>12}",
+            "n", "1 thr GFLOP/s", "2 thr GFLOP/s", "speed-up", "1 thr %peak", "2 thr %peak"
+        );
+    }
+    for n in SIZES {
+        let a = random((n, n), 1);
+        let b = random((n, n), 2);
+        let mut c = Array2::<f32>::zeros((n, n));
+        let mut gflops = [0.0; 2];
+        for (slot, &threads) in THREADS.iter().enumerate() {
+            let t = with_threads(threads, || {
+                best_time(args.budget, 3, || {
+                    gemm(
+                        1.0,
+                        a.view(),
+                        Transpose::No,
+                        b.view(),
+                        Transpose::No,
+                        0.0,
+                        c.view_mut(),
+                    )
+                    .expect("square shapes agree");
+                })
+            })?;
+            gflops[slot] = 2.0 * (n as f64).powi(3) / t / 1e9;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"bench": "sgemm", "n": n, "threads": threads, "gflops": gflops[slot],
+                    "fraction_of_peak": gflops[slot] / peaks[slot].measured_gflops})
+                );
+            }
+        }
+        if !args.json {
+            println!(
+                "{n:>6} {:>14.1} {:>14.1} {:>8.2}x {:>11.0}% {:>11.0}%",
+                gflops[0],
+                gflops[1],
+                gflops[1] / gflops[0],
+                100.0 * gflops[0] / peaks[0].measured_gflops,
+                100.0 * gflops[1] / peaks[1].measured_gflops
+            );
+        }
+    }
+    conv_layers(&args, &peaks)
+}
+
+/// The three convolutions of the reference CNN at batch 64, as im2col + one GEMM per sample,
+/// samples spread over the threads (how neurite-layers runs them).
+fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
+    const BATCH: usize = 64;
+    // (name, channels, input size, filters); kernels are 3x3, valid padding, stride 1.
+    let layers = [
+        ("conv2d_1", 1, 28, 32),
+        ("conv2d_2", 32, 13, 64),
+        ("conv2d_3", 64, 5, 64),
+    ];
+    if !args.json {
+        println!();
+        println!("reference CNN convolutions, batch {BATCH}, im2col + GEMM per sample:");
+        println!(
+            "{:>10} {:>14} {:>14} {:>9} {:>12}",
+            "layer", "1 thr GFLOP/s", "2 thr GFLOP/s", "speed-up", "2 thr %peak"
+        );
+    }
+    for (name, channels, size, filters) in layers {
+        let win = Window2d::new((size, size), (3, 3), (1, 1), Padding::Valid)?;
+        let rows = channels * win.kernel_len();
+        let mut rng = Rng::new(3);
+        let x = Array4::from_shape_simple_fn((BATCH, channels, size, size), || rng.next_f32());
+        let weight = random((filters, rows), 4);
+        let mut cols = Array3::<f32>::zeros((BATCH, rows, win.out_len()));
+        let mut out = Array3::<f32>::zeros((BATCH, filters, win.out_len()));
+        let flops = 2.0 * (BATCH * filters * rows * win.out_len()) as f64;
+        let mut gflops = [0.0; 2];
+        for (slot, &threads) in THREADS.iter().enumerate() {
+            let t = with_threads(threads, || {
+                best_time(args.budget, 3, || {
+                    im2col_batch(x.view(), &win, cols.view_mut()).expect("shapes agree");
+                    cols.outer_iter()
+                        .into_par_iter()
+                        .zip(out.outer_iter_mut())
+                        .for_each(|(col, o)| {
+                            gemm_serial(
+                                1.0,
+                                weight.view(),
+                                Transpose::No,
+                                col,
+                                Transpose::No,
+                                0.0,
+                                o,
+                            )
+                            .expect("shapes agree");
+                        });
+                })
+            })?;
+            gflops[slot] = flops / t / 1e9;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"bench": format!("conv_{name}"), "n": BATCH, "threads": threads, "gflops": gflops[slot],
+                    "fraction_of_peak": gflops[slot] / peaks[slot].measured_gflops})
+                );
+            }
+        }
+        if !args.json {
+            println!(
+                "{name:>10} {:>14.1} {:>14.1} {:>8.2}x {:>11.0}%",
+                gflops[0],
+                gflops[1],
+                gflops[1] / gflops[0],
+                100.0 * gflops[1] / peaks[1].measured_gflops
+            );
+        }
+    }
+    Ok(())
+}
