@@ -7,6 +7,7 @@
 //! the gradient of `im2col`.
 
 use ndarray::{ArrayView3, ArrayView4, ArrayViewMut3, ArrayViewMut4, Axis, Zip};
+use rayon::prelude::*;
 
 use crate::{Float, Result, TensorError, Window2d};
 
@@ -35,6 +36,23 @@ fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> 
     Ok(())
 }
 
+/// The output columns `lo..hi` whose window column `k` lands inside the input (not padding).
+fn valid_outputs(
+    out_len: usize,
+    stride: usize,
+    k: usize,
+    pad: usize,
+    in_len: usize,
+) -> (usize, usize) {
+    // ox is valid when pad <= ox * stride + k < pad + in_len.
+    let lo = pad.saturating_sub(k).div_ceil(stride).min(out_len);
+    let hi = (pad + in_len)
+        .saturating_sub(k)
+        .div_ceil(stride)
+        .min(out_len);
+    (lo, hi.max(lo))
+}
+
 /// Unfolds one sample `[C, H, W]` into `cols` `[C * KH * KW, OH * OW]` (overwritten).
 ///
 /// # Errors
@@ -46,27 +64,45 @@ pub fn im2col<F: Float>(
 ) -> Result<()> {
     check_plane("im2col", x.shape(), win)?;
     check_cols("im2col", x.shape()[0], win, cols.shape())?;
-    let mut rows = cols.rows_mut().into_iter();
-    for plane in x.outer_iter() {
-        for ky in 0..win.kernel_h {
-            for kx in 0..win.kernel_w {
-                // One row of cols per (c, ky, kx); the iterator order matches the row index.
-                let Some(mut row) = rows.next() else {
-                    unreachable!("shape checked above")
-                };
-                for oy in 0..win.out_h {
-                    let out = oy * win.out_w;
-                    match win.input_row(oy, ky) {
-                        None => (0..win.out_w).for_each(|ox| row[out + ox] = F::zero()),
-                        Some(iy) => {
-                            for ox in 0..win.out_w {
-                                row[out + ox] = match win.input_col(ox, kx) {
-                                    Some(ix) => plane[(iy, ix)],
-                                    None => F::zero(),
-                                };
-                            }
+    // Rows of the input and of cols are walked as slices: most of a convolution's copying
+    // happens here, and per-element indexing would cost more than the GEMM that follows.
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
+    let (ow, in_w) = (win.out_w, win.in_w);
+    for (r, mut row) in cols.rows_mut().into_iter().enumerate() {
+        let (c, ky, kx) = (
+            r / win.kernel_len(),
+            r / win.kernel_w % win.kernel_h,
+            r % win.kernel_w,
+        );
+        let plane = &x[c * win.in_len()..(c + 1) * win.in_len()];
+        let (lo, hi) = valid_outputs(ow, win.stride_w, kx, win.pad_left, in_w);
+        let fill = |oy: usize, dst: &mut dyn FnMut(usize, F)| match win.input_row(oy, ky) {
+            None => (0..ow).for_each(|ox| dst(ox, F::zero())),
+            Some(iy) => {
+                let src = &plane[iy * in_w..(iy + 1) * in_w];
+                (0..lo).chain(hi..ow).for_each(|ox| dst(ox, F::zero()));
+                (lo..hi).for_each(|ox| dst(ox, src[ox * win.stride_w + kx - win.pad_left]));
+            }
+        };
+        match row.as_slice_mut() {
+            Some(row) => {
+                for (oy, dst) in row.chunks_exact_mut(ow).enumerate() {
+                    match (win.input_row(oy, ky), win.stride_w) {
+                        (Some(iy), 1) if lo < hi => {
+                            // Stride 1: the valid part is one contiguous run of the input row.
+                            let start = iy * in_w + lo + kx - win.pad_left;
+                            dst[..lo].fill(F::zero());
+                            dst[lo..hi].copy_from_slice(&plane[start..start + (hi - lo)]);
+                            dst[hi..].fill(F::zero());
                         }
+                        _ => fill(oy, &mut |ox, v| dst[ox] = v),
                     }
+                }
+            }
+            None => {
+                for oy in 0..win.out_h {
+                    fill(oy, &mut |ox, v| row[oy * ow + ox] = v);
                 }
             }
         }
@@ -86,20 +122,28 @@ pub fn col2im<F: Float>(
 ) -> Result<()> {
     check_plane("col2im", d_x.shape(), win)?;
     check_cols("col2im", d_x.shape()[0], win, cols.shape())?;
-    let mut rows = cols.rows().into_iter();
-    for mut plane in d_x.outer_iter_mut() {
+    let (ow, in_w) = (win.out_w, win.in_w);
+    for (c, mut plane) in d_x.outer_iter_mut().enumerate() {
         for ky in 0..win.kernel_h {
             for kx in 0..win.kernel_w {
-                let Some(row) = rows.next() else {
-                    unreachable!("shape checked above")
-                };
+                let row = cols.row((c * win.kernel_h + ky) * win.kernel_w + kx);
+                let (lo, hi) = valid_outputs(ow, win.stride_w, kx, win.pad_left, in_w);
                 for oy in 0..win.out_h {
                     let Some(iy) = win.input_row(oy, ky) else {
                         continue;
                     };
-                    for ox in 0..win.out_w {
-                        if let Some(ix) = win.input_col(ox, kx) {
-                            plane[(iy, ix)] += row[oy * win.out_w + ox];
+                    let mut dst = plane.row_mut(iy);
+                    match (dst.as_slice_mut(), row.as_slice()) {
+                        (Some(dst), Some(src)) => {
+                            let src = &src[oy * ow..(oy + 1) * ow];
+                            for ox in lo..hi {
+                                dst[ox * win.stride_w + kx - win.pad_left] += src[ox];
+                            }
+                        }
+                        _ => {
+                            for ox in lo..hi {
+                                dst[ox * win.stride_w + kx - win.pad_left] += row[oy * ow + ox];
+                            }
                         }
                     }
                 }
@@ -164,6 +208,81 @@ pub fn col2im_batch<F: Float>(
     Zip::from(cols.outer_iter())
         .and(d_x.outer_iter_mut())
         .par_for_each(|col, sample| {
+            col2im(col, win, sample).expect("shapes checked for the whole batch");
+        });
+    Ok(())
+}
+
+/// [`im2col`] for a whole batch `[N, C, H, W]` into one wide matrix `[C * KH * KW, N * OH * OW]`
+/// (sample `n` owns columns `n * OH * OW ..`), so a convolution is a single large GEMM
+/// `[F, C * KH * KW] x [C * KH * KW, N * OH * OW]`, far more efficient than one small GEMM per
+/// sample when `OH * OW` is small. Samples are unfolded in parallel.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the buffer is not `[C * KH * KW, N * OH * OW]` or the
+/// planes do not fit `win`.
+pub fn im2col_wide<F: Float>(
+    x: ArrayView4<'_, F>,
+    win: &Window2d,
+    mut cols: ndarray::ArrayViewMut2<'_, F>,
+) -> Result<()> {
+    let (n, c) = (x.shape()[0], x.shape()[1]);
+    check_plane("im2col_wide", x.shape(), win)?;
+    if cols.shape() != [c * win.kernel_len(), n * win.out_len()] {
+        return Err(TensorError::mismatch(
+            "im2col_wide",
+            format!(
+                "column buffer is {:?}, expected [{}, {}]",
+                cols.shape(),
+                c * win.kernel_len(),
+                n * win.out_len()
+            ),
+        ));
+    }
+    if n == 0 || win.out_len() == 0 {
+        return Ok(());
+    }
+    let blocks: Vec<_> = cols.axis_chunks_iter_mut(Axis(1), win.out_len()).collect();
+    x.outer_iter()
+        .into_par_iter()
+        .zip(blocks)
+        .for_each(|(sample, col)| {
+            im2col(sample, win, col).expect("shapes checked for the whole batch");
+        });
+    Ok(())
+}
+
+/// The adjoint of [`im2col_wide`]: adds the wide column matrix `[C * KH * KW, N * OH * OW]` back
+/// onto `d_x` `[N, C, H, W]`, samples in parallel.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes do not agree.
+pub fn col2im_wide<F: Float>(
+    cols: ndarray::ArrayView2<'_, F>,
+    win: &Window2d,
+    mut d_x: ArrayViewMut4<'_, F>,
+) -> Result<()> {
+    let (n, c) = (d_x.shape()[0], d_x.shape()[1]);
+    check_plane("col2im_wide", d_x.shape(), win)?;
+    if cols.shape() != [c * win.kernel_len(), n * win.out_len()] {
+        return Err(TensorError::mismatch(
+            "col2im_wide",
+            format!(
+                "column buffer is {:?}, expected [{}, {}]",
+                cols.shape(),
+                c * win.kernel_len(),
+                n * win.out_len()
+            ),
+        ));
+    }
+    if n == 0 || win.out_len() == 0 {
+        return Ok(());
+    }
+    let blocks: Vec<_> = cols.axis_chunks_iter(Axis(1), win.out_len()).collect();
+    d_x.outer_iter_mut()
+        .into_par_iter()
+        .zip(blocks)
+        .for_each(|(sample, col)| {
             col2im(col, win, sample).expect("shapes checked for the whole batch");
         });
     Ok(())

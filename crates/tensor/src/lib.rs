@@ -33,7 +33,7 @@ mod softmax;
 mod window;
 
 pub use activation::Activation;
-pub use conv::{col2im, col2im_batch, im2col, im2col_batch};
+pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide};
 pub use error::{Result, TensorError};
 pub use float::Float;
 pub use gemm::{Transpose, gemm, gemm_serial, matmul};

@@ -4,7 +4,9 @@ mod common;
 
 use common::{assert_close, random, tol};
 use ndarray::{Array3, Array4, ArrayD, Ix4};
-use neurite_tensor::{Float, Padding, Transpose, Window2d, col2im_batch, gemm, im2col_batch};
+use neurite_tensor::{
+    Float, Padding, Transpose, Window2d, col2im_batch, col2im_wide, gemm, im2col_batch, im2col_wide,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -158,8 +160,37 @@ fn check_adjoint<F: Float>(p: &ConvProblem) {
     );
 }
 
+/// The wide layout holds exactly the per-sample columns side by side, and its fold adds back the
+/// same gradients as the per-sample fold.
+fn check_wide<F: Float>(p: &ConvProblem) {
+    let Some(win) = window(p) else { return };
+    let x = random::<F>(&[p.n, p.c, p.h, p.w], p.seed)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let rows = p.c * win.kernel_len();
+    let mut per_sample = Array3::<F>::zeros((p.n, rows, win.out_len()));
+    im2col_batch(x.view(), &win, per_sample.view_mut()).unwrap();
+    let mut wide = ndarray::Array2::<F>::zeros((rows, p.n * win.out_len()));
+    im2col_wide(x.view(), &win, wide.view_mut()).unwrap();
+    for n in 0..p.n {
+        let block = wide.slice(ndarray::s![.., n * win.out_len()..(n + 1) * win.out_len()]);
+        assert_eq!(block, per_sample.index_axis(ndarray::Axis(0), n), "{p:?}");
+    }
+    let mut back_wide = Array4::<F>::zeros((p.n, p.c, p.h, p.w));
+    col2im_wide(wide.view(), &win, back_wide.view_mut()).unwrap();
+    let mut back = Array4::<F>::zeros((p.n, p.c, p.h, p.w));
+    col2im_batch(per_sample.view(), &win, back.view_mut()).unwrap();
+    assert_eq!(back_wide, back, "{p:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn wide_layout_matches_per_sample_f64(p in conv_problem()) { check_wide::<f64>(&p); }
+
+    #[test]
+    fn wide_layout_matches_per_sample_f32(p in conv_problem()) { check_wide::<f32>(&p); }
 
     #[test]
     fn conv_matches_naive_f64(p in conv_problem()) { check_forward::<f64>(&p); }

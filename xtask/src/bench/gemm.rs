@@ -1,7 +1,9 @@
 //! `cargo xtask bench gemm`: square sgemm and the reference CNN's convolutions.
 
 use ndarray::{Array2, Array3, Array4};
-use neurite::tensor::{Padding, Rng, Transpose, Window2d, gemm, gemm_serial, im2col_batch};
+use neurite::tensor::{
+    Padding, Rng, Transpose, Window2d, gemm, gemm_serial, im2col_batch, im2col_wide,
+};
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -88,8 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     conv_layers(&args, &peaks)
 }
 
-/// The three convolutions of the reference CNN at batch 64, as im2col + one GEMM per sample,
-/// samples spread over the threads (how neurite-layers runs them).
+/// The three convolutions of the reference CNN at batch 64, two ways: im2col + one GEMM per
+/// sample (samples spread over the threads), and one wide im2col + a single GEMM for the batch.
 fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
     const BATCH: usize = 64;
     // (name, channels, input size, filters); kernels are 3x3, valid padding, stride 1.
@@ -100,10 +102,12 @@ fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
     ];
     if !args.json {
         println!();
-        println!("reference CNN convolutions, batch {BATCH}, im2col + GEMM per sample:");
         println!(
-            "{:>10} {:>14} {:>14} {:>9} {:>12}",
-            "layer", "1 thr GFLOP/s", "2 thr GFLOP/s", "speed-up", "2 thr %peak"
+            "reference CNN convolution forwards, batch {BATCH}: one GEMM per sample, or one wide GEMM"
+        );
+        println!(
+            "{:>10} {:>11} {:>14} {:>14} {:>9} {:>12}",
+            "layer", "layout", "1 thr GFLOP/s", "2 thr GFLOP/s", "speed-up", "2 thr %peak"
         );
     }
     for (name, channels, size, filters) in layers {
@@ -116,6 +120,7 @@ fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
         let mut out = Array3::<f32>::zeros((BATCH, filters, win.out_len()));
         let flops = 2.0 * (BATCH * filters * rows * win.out_len()) as f64;
         let mut gflops = [0.0; 2];
+        let mut wide_gflops = [0.0; 2];
         for (slot, &threads) in THREADS.iter().enumerate() {
             let t = with_threads(threads, || {
                 best_time(args.budget, 3, || {
@@ -138,22 +143,46 @@ fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
                 })
             })?;
             gflops[slot] = flops / t / 1e9;
+            let mut wide_cols = Array2::<f32>::zeros((rows, BATCH * win.out_len()));
+            let mut wide_out = Array2::<f32>::zeros((filters, BATCH * win.out_len()));
+            let t_wide = with_threads(threads, || {
+                best_time(args.budget, 3, || {
+                    im2col_wide(x.view(), &win, wide_cols.view_mut()).expect("shapes agree");
+                    let (w, c) = (weight.view(), wide_cols.view());
+                    gemm(
+                        1.0,
+                        w,
+                        Transpose::No,
+                        c,
+                        Transpose::No,
+                        0.0,
+                        wide_out.view_mut(),
+                    )
+                    .expect("shapes agree");
+                })
+            })?;
+            wide_gflops[slot] = flops / t_wide / 1e9;
             if args.json {
-                println!(
-                    "{}",
-                    json!({"bench": format!("conv_{name}"), "n": BATCH, "threads": threads, "gflops": gflops[slot],
-                    "fraction_of_peak": gflops[slot] / peaks[slot].measured_gflops})
-                );
+                for (layout, g) in [("per_sample", gflops[slot]), ("wide", wide_gflops[slot])] {
+                    let fraction = g / peaks[slot].measured_gflops;
+                    println!(
+                        "{}",
+                        json!({"bench": format!("conv_{name}_{layout}"), "n": BATCH,
+                            "threads": threads, "gflops": g, "fraction_of_peak": fraction})
+                    );
+                }
             }
         }
         if !args.json {
-            println!(
-                "{name:>10} {:>14.1} {:>14.1} {:>8.2}x {:>11.0}%",
-                gflops[0],
-                gflops[1],
-                gflops[1] / gflops[0],
-                100.0 * gflops[1] / peaks[1].measured_gflops
-            );
+            for (how, g) in [("per sample", gflops), ("wide", wide_gflops)] {
+                println!(
+                    "{name:>10} {how:>11} {:>14.1} {:>14.1} {:>8.2}x {:>11.0}%",
+                    g[0],
+                    g[1],
+                    g[1] / g[0],
+                    100.0 * g[1] / peaks[1].measured_gflops
+                );
+            }
         }
     }
     Ok(())
