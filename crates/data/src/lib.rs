@@ -1,1 +1,47 @@
-//! neurite-data: filled in by its own issue; see `docs/architecture.md` for the plan.
+//! neurite-data: the IDX file format, the MNIST and Fashion-MNIST datasets, and batching.
+//!
+//! - [`read_idx`] / [`write_idx`] read and write IDX files of all six element types, plain or
+//!   gzip (detected from the magic bytes), validating the header before allocating.
+//! - [`MNIST`] and [`FASHION_MNIST`] describe the datasets (files, SHA-256, classes, mirrors);
+//!   a [`Resolver`] finds them on disk or downloads them, verifies them and loads a [`Dataset`]:
+//!   images `[N, 1, 28, 28]` as `u8` or `f32` in `[0, 1]`, labels as `u8` or one-hot.
+//! - A [`Batcher`] cuts `(x, y)` into shuffled mini-batches, prepared on a background thread.
+//!
+//! ```no_run
+//! use neurite_data::{BatchConfig, Batcher, FASHION_MNIST, Resolver, Split};
+//! let train = Resolver::new().load(&FASHION_MNIST, Split::Train)?;
+//! let (train, val) = train.split_validation(0.1)?;
+//! let batcher = Batcher::new(train.images_f32(), train.labels_one_hot().into_dyn(), BatchConfig::new(32).seed(1))?;
+//! for (x, y) in batcher.epoch(0) {
+//!     assert_eq!(x.shape()[1..], [1, 28, 28]);
+//!     assert_eq!(y.shape()[1], 10);
+//! }
+//! # let _ = val;
+//! # Ok::<(), neurite_data::DataError>(())
+//! ```
+
+mod atomic;
+mod batch;
+mod checksum;
+mod dataset;
+mod descriptor;
+#[cfg(feature = "download")]
+mod download;
+mod error;
+mod idx;
+mod resolve;
+
+pub use batch::{BatchConfig, Batcher, Batches};
+pub use checksum::{sha256_file, sha256_hex};
+pub use dataset::{Dataset, one_hot};
+pub use descriptor::{
+    DATASETS, DatasetInfo, FASHION_MNIST, FileInfo, FileKind, MNIST, Split, dataset_named,
+};
+#[cfg(feature = "download")]
+pub use download::{DownloadProgress, Downloader, Fetched, NoProgress};
+pub use error::{DataError, Result};
+pub use idx::{
+    Compression, DEFAULT_MAX_BYTES, IdxArray, IdxElement, IdxReader, IdxType, encode_idx, read_idx,
+    read_idx_as, write_idx,
+};
+pub use resolve::{DATA_ENV, Resolver, SYSTEM_ROOT, load_files};

@@ -1,0 +1,254 @@
+//! Mini-batches over `(x, y)` with per-epoch shuffling, assembled on a background thread.
+//!
+//! While the training loop works on batch `k`, a producer thread gathers batch `k + 1` (and up to
+//! `prefetch` batches ahead) into fresh contiguous arrays; a bounded channel keeps the memory use
+//! fixed. The order of an epoch depends only on `(seed, epoch)`, through neurite's portable RNG,
+//! so it is the same on every machine and for every thread count.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use neurite_tensor::Rng;
+
+use crate::error::{DataError, Result};
+
+/// Random streams `SHUFFLE_STREAM + epoch` shuffle the epochs, apart from other RNG consumers.
+const SHUFFLE_STREAM: u64 = 0xBA7C_0000_0000;
+
+/// How to cut a dataset into batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Samples per batch (at least 1).
+    pub batch_size: usize,
+    /// Shuffle the samples at the start of every epoch.
+    pub shuffle: bool,
+    /// Seed of the shuffle.
+    pub seed: u64,
+    /// Drop the last batch when it is smaller than `batch_size`.
+    pub drop_last: bool,
+    /// Batches prepared ahead on the producer thread (at least 1).
+    pub prefetch: usize,
+}
+
+impl BatchConfig {
+    /// Batches of `batch_size`, shuffled with seed 0, last partial batch kept, 2 prepared ahead.
+    pub fn new(batch_size: usize) -> Self {
+        BatchConfig {
+            batch_size,
+            shuffle: true,
+            seed: 0,
+            drop_last: false,
+            prefetch: 2,
+        }
+    }
+
+    /// Sets the shuffle seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Turns per-epoch shuffling on or off.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// Drops (or keeps) the last, smaller batch.
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// Sets how many batches the producer prepares ahead.
+    pub fn prefetch(mut self, prefetch: usize) -> Self {
+        self.prefetch = prefetch;
+        self
+    }
+}
+
+/// Cuts `(x, y)` into batches along their first axis, epoch after epoch.
+///
+/// ```
+/// use ndarray::{ArrayD, IxDyn};
+/// use neurite_data::{BatchConfig, Batcher};
+/// let x = ArrayD::from_shape_vec(IxDyn(&[5, 2]), (0..10).map(|v| v as f32).collect()).unwrap();
+/// let y = ArrayD::from_shape_vec(IxDyn(&[5]), vec![0u8, 1, 2, 3, 4]).unwrap();
+/// let batcher = Batcher::new(x, y, BatchConfig::new(2).seed(7))?;
+/// let mut seen = Vec::new();
+/// for (xb, yb) in batcher.epoch(0) {
+///     assert_eq!(xb.shape()[0], yb.len());
+///     // Rows stay paired with their labels.
+///     for (row, &label) in xb.outer_iter().zip(yb.iter()) {
+///         assert_eq!(row[0], 2.0 * label as f32);
+///     }
+///     seen.extend(yb.iter().copied());
+/// }
+/// seen.sort();
+/// assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+/// # Ok::<(), neurite_data::DataError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Batcher<X, Y> {
+    x: Arc<ArrayD<X>>,
+    y: Arc<ArrayD<Y>>,
+    config: BatchConfig,
+}
+
+impl<X, Y> Batcher<X, Y>
+where
+    X: Clone + Send + Sync + 'static,
+    Y: Clone + Send + Sync + 'static,
+{
+    /// A batcher over `x` and `y`, which must have the same length along axis 0.
+    pub fn new(x: ArrayD<X>, y: ArrayD<Y>, config: BatchConfig) -> Result<Self> {
+        let op = "Batcher::new";
+        if config.batch_size == 0 {
+            return Err(DataError::arg(op, "batch_size", "must be at least 1"));
+        }
+        if config.prefetch == 0 {
+            return Err(DataError::arg(op, "prefetch", "must be at least 1"));
+        }
+        if x.ndim() == 0 || y.ndim() == 0 {
+            return Err(DataError::arg(
+                op,
+                "x, y",
+                "need a sample axis (rank at least 1)",
+            ));
+        }
+        if x.len_of(Axis(0)) != y.len_of(Axis(0)) {
+            return Err(DataError::CountMismatch {
+                images: x.len_of(Axis(0)),
+                labels: y.len_of(Axis(0)),
+            });
+        }
+        // Gathering copies whole rows from contiguous memory.
+        let x = if x.is_standard_layout() {
+            x
+        } else {
+            x.as_standard_layout().into_owned()
+        };
+        let y = if y.is_standard_layout() {
+            y
+        } else {
+            y.as_standard_layout().into_owned()
+        };
+        Ok(Batcher {
+            x: Arc::new(x),
+            y: Arc::new(y),
+            config,
+        })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len_of(Axis(0))
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BatchConfig {
+        &self.config
+    }
+
+    /// Batches per epoch.
+    pub fn num_batches(&self) -> usize {
+        let (n, b) = (self.len(), self.config.batch_size);
+        if self.config.drop_last {
+            n / b
+        } else {
+            n.div_ceil(b)
+        }
+    }
+
+    /// The sample order of `epoch`: a seeded permutation, or `0..len` without shuffling.
+    pub fn order(&self, epoch: u64) -> Vec<usize> {
+        if self.config.shuffle {
+            Rng::with_stream(self.config.seed, SHUFFLE_STREAM.wrapping_add(epoch))
+                .permutation(self.len())
+        } else {
+            (0..self.len()).collect()
+        }
+    }
+
+    /// The batches of `epoch` (counted from 0), prepared on a background thread.
+    pub fn epoch(&self, epoch: u64) -> Batches<X, Y> {
+        let order = self.order(epoch);
+        let batch_size = self.config.batch_size;
+        let count = self.num_batches();
+        let (x, y) = (Arc::clone(&self.x), Arc::clone(&self.y));
+        let (tx, rx) = sync_channel(self.config.prefetch);
+        let producer = std::thread::spawn(move || {
+            for chunk in order.chunks(batch_size).take(count) {
+                let batch = (gather(&x, chunk), gather(&y, chunk));
+                // A closed channel means the consumer stopped early: nothing more to do.
+                if tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        Batches {
+            rx: Some(rx),
+            producer: Some(producer),
+            remaining: count,
+        }
+    }
+}
+
+/// The rows `indices` of a standard-layout array, as a new array.
+fn gather<T: Clone>(a: &ArrayD<T>, indices: &[usize]) -> ArrayD<T> {
+    let mut shape = a.shape().to_vec();
+    shape[0] = indices.len();
+    let row_len: usize = a.shape()[1..].iter().product();
+    match a.as_slice() {
+        Some(flat) => {
+            let mut out = Vec::with_capacity(indices.len() * row_len);
+            for &i in indices {
+                out.extend_from_slice(&flat[i * row_len..(i + 1) * row_len]);
+            }
+            ArrayD::from_shape_vec(IxDyn(&shape), out)
+                .unwrap_or_else(|_| a.select(Axis(0), indices))
+        }
+        // Unreachable (the batcher stores standard layouts), but correct all the same.
+        None => a.select(Axis(0), indices),
+    }
+}
+
+/// The batches of one epoch, in order. Dropping it early stops the producer thread.
+pub struct Batches<X, Y> {
+    rx: Option<Receiver<(ArrayD<X>, ArrayD<Y>)>>,
+    producer: Option<JoinHandle<()>>,
+    remaining: usize,
+}
+
+impl<X, Y> Iterator for Batches<X, Y> {
+    type Item = (ArrayD<X>, ArrayD<Y>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.rx.as_ref()?.recv().ok()?;
+        self.remaining = self.remaining.saturating_sub(1);
+        Some(batch)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<X, Y> ExactSizeIterator for Batches<X, Y> {}
+
+impl<X, Y> Drop for Batches<X, Y> {
+    fn drop(&mut self) {
+        // Closing the receiver first unblocks a producer waiting to send.
+        self.rx.take();
+        if let Some(handle) = self.producer.take() {
+            let _ = handle.join();
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Downloading dataset files from their mirrors: verified, atomic, with retries.
+//!
+//! Each file streams into a temporary file in the destination directory while its SHA-256 is
+//! computed. Only a file whose digest is one of the accepted ones is renamed into place; a
+//! dropped connection, an HTTP error or wrong bytes leave nothing behind, and the next attempt
+//! (same mirror again for network errors, next mirror otherwise) starts from scratch.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::checksum::{sha256_file_cached, to_hex};
+use crate::descriptor::{DatasetInfo, FileInfo};
+use crate::error::{DataError, Result};
+
+/// Receives download progress, for a progress bar or a log.
+pub trait DownloadProgress {
+    /// A request to `url` succeeded and the body starts; `total` is its announced length.
+    fn begin(&mut self, url: &str, total: Option<u64>);
+    /// `bytes` more bytes arrived.
+    fn advance(&mut self, bytes: u64);
+    /// The attempt ended: `Ok` when the file was verified and stored, `Err` with the reason.
+    fn end(&mut self, outcome: std::result::Result<(), &str>);
+}
+
+/// A [`DownloadProgress`] that reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl DownloadProgress for NoProgress {
+    fn begin(&mut self, _url: &str, _total: Option<u64>) {}
+    fn advance(&mut self, _bytes: u64) {}
+    fn end(&mut self, _outcome: std::result::Result<(), &str>) {}
+}
+
+/// What [`Downloader::fetch`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// The file was already there and valid; nothing was downloaded.
+    AlreadyPresent(PathBuf),
+    /// The file was downloaded from `url` and verified.
+    Downloaded {
+        /// Where it is now.
+        path: PathBuf,
+        /// Where it came from.
+        url: String,
+    },
+}
+
+impl Fetched {
+    /// The path of the verified file.
+    pub fn path(&self) -> &Path {
+        match self {
+            Fetched::AlreadyPresent(path) | Fetched::Downloaded { path, .. } => path,
+        }
+    }
+}
+
+/// Downloads and verifies dataset files.
+///
+/// ```no_run
+/// use neurite_data::{Downloader, MNIST, NoProgress};
+/// let fetched = Downloader::new().fetch_dataset(&MNIST, "data/mnist".as_ref(), &mut NoProgress)?;
+/// assert_eq!(fetched.len(), 4);
+/// # Ok::<(), neurite_data::DataError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Downloader {
+    mirrors: Option<Vec<String>>,
+    attempts_per_mirror: usize,
+    retry_pause: Duration,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_bytes: u64,
+}
+
+impl Default for Downloader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Downloader {
+    /// Two attempts per mirror, 1 s apart; 20 s to connect, 10 min per file; at most 512 MiB.
+    pub fn new() -> Self {
+        Downloader {
+            mirrors: None,
+            attempts_per_mirror: 2,
+            retry_pause: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(20),
+            timeout: Duration::from_secs(600),
+            max_bytes: 512 << 20,
+        }
+    }
+
+    /// Uses these base URLs (each ending in `/`, file names are appended) instead of the
+    /// dataset's own mirrors. Useful for a local mirror, and for tests.
+    pub fn mirrors<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.mirrors = Some(urls.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How often to try one mirror when the network fails (at least 1). Wrong bytes or an HTTP
+    /// error status move on to the next mirror at once.
+    pub fn attempts_per_mirror(mut self, attempts: usize) -> Self {
+        self.attempts_per_mirror = attempts.max(1);
+        self
+    }
+
+    /// Pause between two attempts on the same mirror.
+    pub fn retry_pause(mut self, pause: Duration) -> Self {
+        self.retry_pause = pause;
+        self
+    }
+
+    /// Connection and whole-transfer timeouts.
+    pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.timeout = total;
+        self
+    }
+
+    /// Refuses bodies longer than `max_bytes` (a misbehaving server cannot fill the disk).
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Makes sure `dir` holds a verified copy of every file of `dataset`, creating `dir` if needed.
+    pub fn fetch_dataset(
+        &self,
+        dataset: &DatasetInfo,
+        dir: &Path,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<Vec<Fetched>> {
+        dataset
+            .files
+            .iter()
+            .map(|file| self.fetch(dataset, file, dir, progress))
+            .collect()
+    }
+
+    /// Makes sure `dir` holds a verified copy of `file`: keeps a valid copy already there,
+    /// otherwise downloads it (replacing an invalid copy only once a valid one has arrived).
+    pub fn fetch(
+        &self,
+        dataset: &DatasetInfo,
+        file: &FileInfo,
+        dir: &Path,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<Fetched> {
+        let mirrors: Vec<String> = match &self.mirrors {
+            Some(m) => m.clone(),
+            None => dataset.mirrors.iter().map(|m| m.to_string()).collect(),
+        };
+        let hint = format!(
+            "{}. Then run the command again; files already present are verified and kept",
+            dataset.manual_hint
+        );
+        self.fetch_file(file.name, file.sha256, &mirrors, dir, &hint, progress)
+    }
+
+    /// The general form of [`Downloader::fetch`]: any file name, accepted digests and mirrors.
+    /// `hint` ends the error message when every mirror fails.
+    pub fn fetch_file(
+        &self,
+        name: &str,
+        sha256: &[&str],
+        mirrors: &[String],
+        dir: &Path,
+        hint: &str,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<Fetched> {
+        let dest = dir.join(name);
+        if dest.is_file() && sha256.contains(&sha256_file_cached(&dest)?.as_str()) {
+            return Ok(Fetched::AlreadyPresent(dest));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| DataError::io("create directory", dir, e))?;
+
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.timeout))
+            .build()
+            .into();
+        let mut attempts = Vec::new();
+        for mirror in mirrors {
+            let url = join_url(mirror, name);
+            for attempt in 0..self.attempts_per_mirror {
+                if attempt > 0 {
+                    std::thread::sleep(self.retry_pause);
+                }
+                match self.try_once(&agent, &url, sha256, &dest, progress) {
+                    Ok(()) => {
+                        progress.end(Ok(()));
+                        return Ok(Fetched::Downloaded { path: dest, url });
+                    }
+                    Err(failure) => {
+                        progress.end(Err(&failure.reason));
+                        attempts.push((url.clone(), failure.reason));
+                        if !failure.retry_same_mirror {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Err(DataError::DownloadFailed {
+            file: name.to_string(),
+            dir: dir.to_path_buf(),
+            attempts,
+            hint: hint.to_string(),
+        })
+    }
+
+    /// One GET into a temporary file; renamed to `dest` only if the digest matches.
+    fn try_once(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        sha256: &[&str],
+        dest: &Path,
+        progress: &mut dyn DownloadProgress,
+    ) -> std::result::Result<(), Failure> {
+        let mut response = agent.get(url).call().map_err(|e| match e {
+            ureq::Error::StatusCode(code) => Failure::next(format!("HTTP status {code}")),
+            other => Failure::retry(format!("request failed: {other}")),
+        })?;
+        let total = response.body().content_length();
+        if total.is_some_and(|t| t > self.max_bytes) {
+            return Err(Failure::next(format!(
+                "announced {} bytes, over the {} byte limit",
+                total.unwrap_or(0),
+                self.max_bytes
+            )));
+        }
+        progress.begin(url, total);
+
+        let dir = crate::atomic::parent_dir(dest);
+        let mut temp = tempfile::Builder::new()
+            .prefix(".neurite-download-")
+            .suffix(".part")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                Failure::next(format!(
+                    "cannot create a temporary file in {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        let mut body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_bytes)
+            .reader();
+        let mut hasher = Sha256::new();
+        let mut received = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Failure::retry(format!(
+                        "connection failed after {received} bytes: {e}"
+                    )));
+                }
+            };
+            let chunk = &buf[..n];
+            hasher.update(chunk);
+            temp.write_all(chunk)
+                .map_err(|e| Failure::next(format!("cannot write the temporary file: {e}")))?;
+            received += n as u64;
+            progress.advance(n as u64);
+        }
+        if let Some(total) = total.filter(|&t| t != received) {
+            return Err(Failure::retry(format!(
+                "connection closed after {received} of {total} bytes"
+            )));
+        }
+        let got = to_hex(&hasher.finalize());
+        if !sha256.contains(&got.as_str()) {
+            return Err(Failure::next(format!(
+                "wrong content: SHA-256 {got} of {received} bytes, expected {}",
+                sha256.join(" or ")
+            )));
+        }
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Failure::next(format!("cannot sync the temporary file: {e}")))?;
+        temp.persist(dest).map_err(|e| {
+            Failure::next(format!(
+                "cannot rename the temporary file to {}: {}",
+                dest.display(),
+                e.error
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+/// Why one attempt failed, and whether the same mirror deserves another try.
+struct Failure {
+    reason: String,
+    retry_same_mirror: bool,
+}
+
+impl Failure {
+    fn retry(reason: String) -> Self {
+        Failure {
+            reason,
+            retry_same_mirror: true,
+        }
+    }
+
+    fn next(reason: String) -> Self {
+        Failure {
+            reason,
+            retry_same_mirror: false,
+        }
+    }
+}
+
+fn join_url(base: &str, name: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}{name}")
+    } else {
+        format!("{base}/{name}")
+    }
+}
