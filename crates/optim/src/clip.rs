@@ -38,24 +38,25 @@ impl Clip {
     }
 }
 
-/// The factor that caps a norm at `c`: 1 below the cap, `c / norm` above, NaN for a NaN norm.
-pub(crate) fn norm_scale(norm: f64, c: f64) -> f64 {
+/// Keras' per-tensor clip is `g * c / max(norm, c)`: returns that `(c, max(norm, c))` pair, with
+/// a NaN divisor for a NaN norm so the failure stays visible.
+pub(crate) fn norm_ratio(norm: f64, c: f64) -> (f64, f64) {
     if norm.is_nan() {
-        f64::NAN
-    } else if norm > c {
-        c / norm
+        (c, f64::NAN)
     } else {
-        1.0
+        (c, norm.max(c))
     }
 }
 
-/// The global-norm factor: as [`norm_scale`], but NaN for an infinite norm too (Keras adds
-/// `norm - norm` to the scale for that purpose).
+/// Keras' global factor `c * min(1 / norm, 1 / c)` (taken as exactly 1 below the cap), NaN for
+/// a non-finite norm (Keras adds `norm - norm` to the factor for that purpose).
 pub(crate) fn global_norm_scale(norm: f64, c: f64) -> f64 {
-    if norm.is_finite() {
-        norm_scale(norm, c)
-    } else {
+    if !norm.is_finite() {
         f64::NAN
+    } else if norm > c {
+        c * (1.0 / norm)
+    } else {
+        1.0
     }
 }
 
@@ -65,12 +66,14 @@ mod tests {
 
     #[test]
     fn scales() {
-        assert_eq!(norm_scale(0.5, 1.0), 1.0);
-        assert_eq!(norm_scale(4.0, 1.0), 0.25);
-        assert_eq!(norm_scale(0.0, 1.0), 1.0);
-        assert!(norm_scale(f64::NAN, 1.0).is_nan());
-        assert_eq!(norm_scale(f64::INFINITY, 1.0), 0.0);
+        assert_eq!(norm_ratio(0.5, 1.0), (1.0, 1.0));
+        assert_eq!(norm_ratio(4.0, 2.0), (2.0, 4.0));
+        assert!(norm_ratio(f64::NAN, 1.0).1.is_nan());
+        assert_eq!(global_norm_scale(0.5, 1.0), 1.0);
+        assert_eq!(global_norm_scale(4.0, 1.0), 0.25);
+        assert_eq!(global_norm_scale(0.0, 1.0), 1.0);
         assert!(global_norm_scale(f64::INFINITY, 1.0).is_nan());
+        assert!(global_norm_scale(f64::NAN, 1.0).is_nan());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use neurite_tensor::{Float, Param, Tensor};
 
-use crate::clip::{Clip, global_norm_scale, norm_scale};
+use crate::clip::{Clip, global_norm_scale, norm_ratio};
 use crate::error::{OptimError, Result, check_non_negative};
 use crate::kernel::sum_squares;
 use crate::schedule::{LearningRate, LearningRateSchedule};
@@ -57,12 +57,15 @@ impl<F: Float> Pre<F> for Plain {
     }
 }
 
-/// `clamp((g + l2 * w) * scale, -limit, limit)`, then `w -= w * decay` (Keras applies weight
-/// decay to the variable just before the update, with the gradient already computed).
+/// `clamp((g + l2 * w) * mul / div, -limit, limit)`, then `w -= w * decay` (Keras applies weight
+/// decay to the variable just before the update, with the gradient already computed). Norm
+/// clipping sets `mul`/`div`: Keras scales per tensor by `c / max(norm, c)` written as
+/// `g * c / max(norm, c)`, and globally by one factor (`div` = 1, exact).
 #[derive(Clone, Copy)]
 pub(crate) struct Shaped<F> {
     l2: F,
-    scale: F,
+    mul: F,
+    div: F,
     limit: F,
     decay: F,
 }
@@ -70,7 +73,7 @@ pub(crate) struct Shaped<F> {
 impl<F: Float> Pre<F> for Shaped<F> {
     #[inline(always)]
     fn apply(self, w: &mut F, g: F) -> F {
-        let g = (g + self.l2 * *w) * self.scale;
+        let g = (g + self.l2 * *w) * self.mul / self.div;
         // Comparisons, not min/max, so that a NaN gradient stays NaN.
         let g = if g > self.limit {
             self.limit
@@ -206,16 +209,17 @@ impl<F: Float> Core<F> {
             let (value, grad) = p.value_and_grad_mut();
             let w = contiguous_mut(value);
             let g = contiguous(grad);
-            let scale = match self.clip {
-                Clip::Norm(c) => norm_scale(sum_squares(g, w, l2).sqrt(), c),
-                _ => global_scale,
+            let (mul, div) = match self.clip {
+                Clip::Norm(c) => norm_ratio(sum_squares(g, w, l2).sqrt(), c),
+                _ => (global_scale, 1.0),
             };
-            if scale == 1.0 && l2 == 0.0 && decay == 0.0 && limit == F::infinity() {
+            if mul == div && l2 == 0.0 && decay == 0.0 && limit == F::infinity() {
                 rule.update(coeffs, Plain, w, g, &mut entry.tensors);
             } else {
                 let pre = Shaped {
                     l2: F::from_f64(l2),
-                    scale: F::from_f64(scale),
+                    mul: F::from_f64(mul),
+                    div: F::from_f64(div),
                     limit,
                     decay: F::from_f64(decay),
                 };
