@@ -24,6 +24,7 @@ mod conv;
 mod error;
 mod float;
 mod gemm;
+pub mod gradcheck;
 mod init;
 mod param;
 mod pool;

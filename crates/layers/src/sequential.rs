@@ -1,0 +1,400 @@
+//! `Sequential`: a list of layers run one after the other.
+
+use ndarray::ArrayViewD;
+use neurite_tensor::{Float, Param, Rng, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::fmt_batch_shape;
+use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result, Summary};
+
+/// The architecture of a [`Sequential`]: what model files store next to the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SequentialConfig {
+    /// Per-sample input shape (no batch axis), e.g. `[1, 28, 28]`.
+    pub input_shape: Vec<usize>,
+    /// Seed of the initializers and dropout masks.
+    pub seed: u64,
+    /// The layers, in order.
+    pub layers: Vec<LayerConfig>,
+}
+
+/// A stack of layers: the output of each is the input of the next.
+///
+/// Layers added without a name get Keras-style unique ones (`dense`, `dense_1`, ...).
+/// [`Sequential::build`] fixes the per-sample input shape, checks every layer's shape before
+/// any data flows and creates the parameters; layer `i` draws its initial weights (or its dropout
+/// masks) from `Rng::with_stream(seed, i)`, so a seed fixes the whole model.
+///
+/// # Training step
+/// ```
+/// use neurite_layers::{Activation, Dense, Flatten, Mode, Sequential};
+/// let mut model = Sequential::<f32>::with_seed(42)
+///     .add(Flatten::new())
+///     .add(Dense::new(16).activation(Activation::Relu))
+///     .add(Dense::new(10).activation(Activation::Softmax));
+/// model.build(&[1, 28, 28]).unwrap();
+/// let x = ndarray::ArrayD::<f32>::zeros(vec![8, 1, 28, 28]);
+/// let probs = model.forward(x.view(), Mode::Train).unwrap().to_owned();
+/// assert_eq!(probs.shape(), &[8, 10]);
+/// // A loss gives d(loss)/d(logits) = (p - y) / N for softmax + cross-entropy:
+/// let d_logits = probs.mapv(|p| p / 8.0);
+/// model.zero_grad();
+/// model.backward_from_logits(d_logits.view()).unwrap();
+/// assert_eq!(model.params().len(), 4);
+/// assert_eq!(model.params()[0].0, "dense.weight");
+/// ```
+pub struct Sequential<F: Float> {
+    layers: Vec<Box<dyn Layer<F>>>,
+    seed: u64,
+    /// Per-sample input shape and the output shape of every layer, once built.
+    shapes: Option<(Vec<usize>, Vec<Vec<usize>>)>,
+}
+
+impl<F: Float> Default for Sequential<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Float> Sequential<F> {
+    /// An empty model with seed 0.
+    pub fn new() -> Self {
+        Self::with_seed(0)
+    }
+
+    /// An empty model whose initial weights and dropout masks derive from `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        Sequential {
+            layers: Vec::new(),
+            seed,
+            shapes: None,
+        }
+    }
+
+    /// Appends a layer (builder style).
+    pub fn add(mut self, layer: impl Layer<F> + 'static) -> Self {
+        self.push(Box::new(layer));
+        self
+    }
+
+    /// Appends a boxed layer, naming it if it has no name. The model must be built again.
+    pub fn push(&mut self, mut layer: Box<dyn Layer<F>>) {
+        if layer.name().is_empty() {
+            let stem = layer.default_name();
+            let taken = |name: &str| self.layers.iter().any(|l| l.name() == name);
+            let name = std::iter::once(stem.to_string())
+                .chain((1..).map(|k| format!("{stem}_{k}")))
+                .find(|name| !taken(name))
+                .expect("an unbounded sequence has a free name");
+            layer.set_name(&name);
+        }
+        self.layers.push(layer);
+        self.shapes = None;
+    }
+
+    /// The seed of the initializers and dropout masks.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[Box<dyn Layer<F>>] {
+        &self.layers
+    }
+
+    /// The layers, mutably (changing a layer's hyper-parameters needs a new `build`).
+    pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer<F>>] {
+        &mut self.layers
+    }
+
+    /// The per-sample output shape of every layer for `input_shape`, without building anything.
+    ///
+    /// # Errors
+    /// The first layer that rejects its input, with the shape it got and a hint.
+    pub fn output_shapes(&self, input_shape: &[usize]) -> Result<Vec<Vec<usize>>> {
+        self.check_names()?;
+        let mut shape = input_shape.to_vec();
+        let mut shapes = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            shape = layer.output_shape(&shape)?;
+            shapes.push(shape.clone());
+        }
+        Ok(shapes)
+    }
+
+    /// Fixes the per-sample input shape (`[1, 28, 28]` for MNIST, no batch axis), checks every
+    /// layer and creates the parameters. Building again with the same shape keeps the weights.
+    ///
+    /// # Errors
+    /// [`LayerError::Shape`] naming the first layer that cannot take its input (e.g. "Dense(128)
+    /// 'dense' expects [batch, features]; got [batch, 32, 26, 26]: add Flatten before it"),
+    /// [`LayerError::Config`] for a bad hyper-parameter, [`LayerError::DuplicateName`].
+    pub fn build(&mut self, input_shape: &[usize]) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(LayerError::Config {
+                layer: String::from("Sequential"),
+                name: "layers",
+                value: String::from("[]"),
+                reason: String::from("a model needs at least one layer"),
+            });
+        }
+        // Check the whole chain first, so a failure leaves every layer as it was.
+        let shapes = self.output_shapes(input_shape)?;
+        let mut shape = input_shape.to_vec();
+        for (index, layer) in self.layers.iter_mut().enumerate() {
+            let mut rng = Rng::with_stream(self.seed, index as u64);
+            shape = layer.build(&shape, &mut rng)?;
+        }
+        self.shapes = Some((input_shape.to_vec(), shapes));
+        Ok(())
+    }
+
+    /// The per-sample input shape given to `build`, if built.
+    pub fn input_shape(&self) -> Option<&[usize]> {
+        self.shapes.as_ref().map(|(input, _)| input.as_slice())
+    }
+
+    /// The per-sample output shape, if built.
+    pub fn output_shape(&self) -> Option<&[usize]> {
+        self.shapes
+            .as_ref()
+            .and_then(|(_, shapes)| shapes.last().map(Vec::as_slice))
+    }
+
+    fn check_names(&self) -> Result<()> {
+        for (i, layer) in self.layers.iter().enumerate() {
+            if self.layers[..i].iter().any(|l| l.name() == layer.name()) {
+                return Err(LayerError::DuplicateName {
+                    name: layer.name().to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_built(&self) -> Result<()> {
+        if self.shapes.is_none() {
+            return Err(LayerError::NotBuilt {
+                layer: String::from("Sequential"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs the model on a batch `[N, ..input_shape]` and returns the output (a view of the last
+    /// layer's buffer: probabilities when the last activation is softmax).
+    ///
+    /// # Errors
+    /// [`LayerError::NotBuilt`], or a shape error naming the layer.
+    pub fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
+        self.check_built()?;
+        if let Some((sample, _)) = &self.shapes {
+            if input.ndim() != sample.len() + 1 || &input.shape()[1..] != sample.as_slice() {
+                return Err(LayerError::Shape {
+                    layer: String::from("Sequential"),
+                    expected: fmt_batch_shape(sample),
+                    got: crate::error::fmt_shape(input.shape()),
+                    hint: String::from("the model was built for another input shape"),
+                });
+            }
+        }
+        self.layers[0].forward(input, mode)?;
+        for i in 1..self.layers.len() {
+            let (done, rest) = self.layers.split_at_mut(i);
+            rest[0].forward(done[i - 1].output(), mode)?;
+        }
+        Ok(self.output())
+    }
+
+    /// The output of the last forward pass.
+    pub fn output(&self) -> ArrayViewD<'_, F> {
+        match self.layers.last() {
+            Some(layer) => layer.output(),
+            None => ndarray::ArrayViewD::from_shape(vec![0], &[]).expect("empty view"),
+        }
+    }
+
+    /// Back-propagates `d_output`, the gradient of the loss w.r.t. the model's output, adding
+    /// into every parameter's gradient. The first layer's input gradient is not computed.
+    ///
+    /// # Errors
+    /// [`LayerError::NoForwardCache`] without a `Mode::Train` forward, or a shape error.
+    pub fn backward(&mut self, d_output: ArrayViewD<'_, F>) -> Result<()> {
+        self.backward_impl(d_output, false)
+    }
+
+    /// Back-propagates `d_logits`, the gradient w.r.t. the *pre-activation* of the last layer,
+    /// skipping its output activation: the fused softmax/sigmoid + cross-entropy path, where the
+    /// loss supplies `(p - y) / N` directly (see the crate docs).
+    ///
+    /// # Errors
+    /// As [`Sequential::backward`].
+    pub fn backward_from_logits(&mut self, d_logits: ArrayViewD<'_, F>) -> Result<()> {
+        self.backward_impl(d_logits, true)
+    }
+
+    fn backward_impl(&mut self, d_output: ArrayViewD<'_, F>, from_logits: bool) -> Result<()> {
+        self.check_built()?;
+        let last = self.layers.len() - 1;
+        self.layers[last].backward(
+            d_output,
+            Backward {
+                need_input_grad: last > 0,
+                from_logits,
+            },
+        )?;
+        for i in (0..last).rev() {
+            let (left, right) = self.layers.split_at_mut(i + 1);
+            let opts = Backward {
+                need_input_grad: i > 0,
+                from_logits: false,
+            };
+            left[i].backward(right[0].input_grad(), opts)?;
+        }
+        Ok(())
+    }
+
+    /// The activation applied last (Softmax for the reference classifiers). A loss that fuses
+    /// with it computes the gradient w.r.t. the logits; pass that to
+    /// [`Sequential::backward_from_logits`].
+    pub fn output_activation(&self) -> Activation {
+        self.layers
+            .last()
+            .map_or(Activation::Linear, |l| l.output_activation())
+    }
+
+    /// Clears every parameter's gradient.
+    pub fn zero_grad(&mut self) {
+        for layer in &mut self.layers {
+            for p in layer.params_mut() {
+                p.zero_grad();
+            }
+        }
+    }
+
+    /// Every parameter and state tensor with its full name (`conv2d.weight`, `dense_1.bias`,
+    /// `batch_normalization.moving_mean`), in layer order. Non-trainable state is included
+    /// (`Param::is_trainable` tells them apart).
+    pub fn params(&self) -> Vec<(String, &Param<F>)> {
+        self.layers
+            .iter()
+            .flat_map(|l| {
+                l.params()
+                    .into_iter()
+                    .map(move |p| (format!("{}.{}", l.name(), p.name()), p))
+            })
+            .collect()
+    }
+
+    /// Every parameter mutably, with its full name (what optimizers iterate over).
+    pub fn params_mut(&mut self) -> Vec<(String, &mut Param<F>)> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| {
+                let name = l.name().to_string();
+                l.params_mut()
+                    .into_iter()
+                    .map(move |p| (format!("{name}.{}", p.name()), p))
+            })
+            .collect()
+    }
+
+    /// The parameter called `name` (`dense.weight`).
+    ///
+    /// # Errors
+    /// [`LayerError::UnknownParam`] listing the names that exist.
+    pub fn param(&self, name: &str) -> Result<&Param<F>> {
+        let params = self.params();
+        let known = || params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+        match params.iter().find(|(n, _)| n == name) {
+            Some((_, p)) => Ok(p),
+            None => Err(LayerError::UnknownParam {
+                name: name.to_string(),
+                known: known(),
+            }),
+        }
+    }
+
+    /// Replaces the value of parameter `name` (model loading). The shape must match.
+    ///
+    /// # Errors
+    /// [`LayerError::UnknownParam`] or [`LayerError::ParamShape`]; nothing changes on error.
+    pub fn set_param(&mut self, name: &str, value: Tensor<F>) -> Result<()> {
+        let known = self
+            .params()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut params = self.params_mut();
+        let Some((_, p)) = params.iter_mut().find(|(n, _)| n == name) else {
+            return Err(LayerError::UnknownParam {
+                name: name.to_string(),
+                known,
+            });
+        };
+        if p.value().shape() != value.shape() {
+            return Err(LayerError::ParamShape {
+                name: name.to_string(),
+                expected: p.value().shape().to_vec(),
+                got: value.shape().to_vec(),
+            });
+        }
+        p.assign(value);
+        Ok(())
+    }
+
+    /// `(total, trainable)` scalar counts over all parameters and state.
+    pub fn param_count(&self) -> (usize, usize) {
+        self.params().iter().fold((0, 0), |(all, trainable), (_, p)| {
+            (all + p.len(), trainable + if p.is_trainable() { p.len() } else { 0 })
+        })
+    }
+
+    /// A Keras-style table of layers, output shapes and parameter counts (print it with `{}`).
+    ///
+    /// # Errors
+    /// [`LayerError::NotBuilt`] before `build`.
+    pub fn summary(&self) -> Result<Summary> {
+        self.check_built()?;
+        let shapes = self.shapes.as_ref().map(|(_, s)| s.as_slice()).unwrap_or(&[]);
+        Ok(Summary::new(&self.layers, shapes))
+    }
+
+    /// The architecture, to store in a model file.
+    ///
+    /// # Errors
+    /// [`LayerError::NotBuilt`] before `build` (the input shape is part of the architecture).
+    pub fn config(&self) -> Result<SequentialConfig> {
+        self.check_built()?;
+        Ok(SequentialConfig {
+            input_shape: self.input_shape().unwrap_or(&[]).to_vec(),
+            seed: self.seed,
+            layers: self.layers.iter().map(|l| l.config()).collect(),
+        })
+    }
+
+    /// Rebuilds a model from its architecture (fresh weights from the seed; load values with
+    /// [`Sequential::set_param`]).
+    ///
+    /// # Errors
+    /// As [`Sequential::build`].
+    pub fn from_config(config: &SequentialConfig) -> Result<Self> {
+        let mut model = Self::with_seed(config.seed);
+        for layer in &config.layers {
+            model.push(layer.build());
+        }
+        model.build(&config.input_shape)?;
+        Ok(model)
+    }
+
+    /// Restarts every layer's random stream (see [`Layer::rewind_rng`]).
+    pub fn rewind_rng(&mut self) {
+        self.layers.iter_mut().for_each(|l| l.rewind_rng());
+    }
+
+    /// The combined [`Layer::kink_fingerprint`] of all layers.
+    pub fn kink_fingerprint(&self) -> u64 {
+        crate::layer::fingerprint(self.layers.iter().map(|l| l.kink_fingerprint()))
+    }
+}
