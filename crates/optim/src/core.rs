@@ -61,8 +61,10 @@ impl<F: Float> Pre<F> for Plain {
 /// decay to the variable just before the update, with the gradient already computed). Norm
 /// clipping sets `mul`/`div`: Keras scales per tensor by `c / max(norm, c)` written as
 /// `g * c / max(norm, c)`, and globally by one factor (`div` = 1, exact).
+///
+/// `DIV` is false when `div` is 1: a division per element costs as much as Adam's own.
 #[derive(Clone, Copy)]
-pub(crate) struct Shaped<F> {
+pub(crate) struct Shaped<F, const DIV: bool> {
     l2: F,
     mul: F,
     div: F,
@@ -70,10 +72,13 @@ pub(crate) struct Shaped<F> {
     decay: F,
 }
 
-impl<F: Float> Pre<F> for Shaped<F> {
+impl<F: Float, const DIV: bool> Pre<F> for Shaped<F, DIV> {
     #[inline(always)]
     fn apply(self, w: &mut F, g: F) -> F {
-        let g = (g + self.l2 * *w) * self.mul / self.div;
+        let mut g = (g + self.l2 * *w) * self.mul;
+        if DIV {
+            g /= self.div;
+        }
         // Comparisons, not min/max, so that a NaN gradient stays NaN.
         let g = if g > self.limit {
             self.limit
@@ -215,8 +220,17 @@ impl<F: Float> Core<F> {
             };
             if mul == div && l2 == 0.0 && decay == 0.0 && limit == F::infinity() {
                 rule.update(coeffs, Plain, w, g, &mut entry.tensors);
+            } else if div == 1.0 {
+                let pre = Shaped::<F, false> {
+                    l2: F::from_f64(l2),
+                    mul: F::from_f64(mul),
+                    div: F::one(),
+                    limit,
+                    decay: F::from_f64(decay),
+                };
+                rule.update(coeffs, pre, w, g, &mut entry.tensors);
             } else {
-                let pre = Shaped {
+                let pre = Shaped::<F, true> {
                     l2: F::from_f64(l2),
                     mul: F::from_f64(mul),
                     div: F::from_f64(div),
