@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use ndarray::{ArrayD, IxDyn};
-use neurite_optim::{Adam, AdamConfig, Clip, Optimizer, Sgd, SgdConfig};
+use neurite_optim::{AdamConfig, Clip, Optimizer, OptimizerConfig, SgdConfig};
 use neurite_tensor::{Param, Rng};
 
 fn mlp_params() -> Vec<Param<f32>> {
@@ -48,35 +48,22 @@ fn time(opt: &mut dyn Optimizer<f32>, params: &mut [Param<f32>]) -> f64 {
 }
 
 fn main() {
-    let cases: Vec<(&str, Box<dyn Fn() -> Box<dyn Optimizer<f32>>>)> = vec![
-        ("SGD", Box::new(|| Box::new(Sgd::default()))),
+    let cases = [
+        ("SGD", OptimizerConfig::Sgd(SgdConfig::default())),
         (
             "SGD momentum 0.9",
-            Box::new(|| {
-                Box::new(
-                    Sgd::new(SgdConfig {
-                        momentum: 0.9,
-                        ..Default::default()
-                    })
-                    .unwrap(),
-                )
+            OptimizerConfig::Sgd(SgdConfig {
+                momentum: 0.9,
+                ..Default::default()
             }),
         ),
-        ("Adam", Box::new(|| Box::new(Adam::default()))),
-        (
-            "AdamW",
-            Box::new(|| Box::new(Adam::new(AdamConfig::adamw()).unwrap())),
-        ),
+        ("Adam", OptimizerConfig::Adam(AdamConfig::default())),
+        ("AdamW", OptimizerConfig::Adam(AdamConfig::adamw())),
         (
             "Adam + global clipnorm",
-            Box::new(|| {
-                Box::new(
-                    Adam::new(AdamConfig {
-                        clip: Clip::GlobalNorm(1.0),
-                        ..Default::default()
-                    })
-                    .unwrap(),
-                )
+            OptimizerConfig::Adam(AdamConfig {
+                clip: Clip::GlobalNorm(1.0),
+                ..Default::default()
             }),
         ),
     ];
@@ -89,9 +76,9 @@ fn main() {
             .num_threads(threads)
             .build()
             .unwrap();
-        for (name, make) in &cases {
+        for (name, config) in &cases {
             let mut params = mlp_params();
-            let mut opt = make();
+            let mut opt = config.build::<f32>().unwrap();
             let us = pool.install(|| time(opt.as_mut(), &mut params));
             println!("{threads} thread(s)  {name:<24} {us:8.1} us/step (median of 2000)");
         }
