@@ -13,8 +13,9 @@ pub const STEP: f64 = 1e-4;
 
 /// Gradients smaller than this are compared absolutely: the relative error divides by
 /// `max(|analytic|, |numeric|, ABS_FLOOR)`, so rounding noise on a near-zero gradient does not
-/// count as a relative error of 100 %.
-pub const ABS_FLOOR: f64 = 1e-5;
+/// count as a relative error of 100 %: below the floor, agreement to `TOLERANCE * ABS_FLOOR` =
+/// 1e-10 absolute is required.
+pub const ABS_FLOOR: f64 = 1e-4;
 
 /// The pass mark: worst relative error allowed in f64.
 pub const TOLERANCE: f64 = 1e-6;
