@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{OptimError, Result, check_non_negative, check_range};
+use crate::error::{Result, check_non_negative, check_range};
 
 /// Whether the monitored value should go down (a loss) or up (an accuracy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
