@@ -82,14 +82,6 @@ impl Plateau {
         check_range(NAME, "factor", config.factor, 0.0, 1.0, true)?;
         check_non_negative(NAME, "min_delta", config.min_delta, false)?;
         check_non_negative(NAME, "min_lr", config.min_lr, false)?;
-        if config.patience == usize::MAX {
-            return Err(OptimError::invalid(
-                NAME,
-                "patience",
-                config.patience,
-                "too large",
-            ));
-        }
         let mut p = Plateau {
             config,
             best: 0.0,
