@@ -1,0 +1,148 @@
+//! Binary cross-entropy, from probabilities (clipped like Keras) or from logits, with the fused
+//! sigmoid gradient.
+
+use ndarray::{ArrayViewD, Zip};
+use neurite_tensor::{Float, Tensor};
+
+use crate::loss::{check_same_shape, ensure_shape};
+use crate::{Loss, LossError, Result};
+
+/// Keras' clipping epsilon for probabilities.
+pub const EPSILON: f64 = 1e-7;
+
+/// Binary cross-entropy `-(t ln p + (1 - t) ln(1 - p))`, averaged over every element.
+///
+/// Targets are probabilities in `[0, 1]` (usually 0 or 1). Without `from_logits`, predictions
+/// are clipped to `[1e-7, 1 - 1e-7]` (the gradient is 0 where clipping bites), and a model
+/// ending in a sigmoid gets the fused gradient `(p - t) / count` w.r.t. its logits. With
+/// `from_logits`, predictions are logits `z` and the loss is computed stably as
+/// `max(z, 0) - z t + ln(1 + exp(-|z|))`.
+///
+/// ```
+/// use neurite_losses::{BinaryCrossentropy, Loss};
+/// let p = ndarray::arr1(&[0.5f64]).into_dyn();
+/// let t = ndarray::arr1(&[1.0f64]).into_dyn();
+/// let l = BinaryCrossentropy::default().loss(p.view(), t.view()).unwrap();
+/// assert!((l - std::f64::consts::LN_2).abs() < 1e-12);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BinaryCrossentropy {
+    /// Predictions are logits rather than probabilities.
+    pub from_logits: bool,
+}
+
+impl BinaryCrossentropy {
+    /// From probabilities (`from_logits = false`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From logits.
+    pub fn from_logits() -> Self {
+        BinaryCrossentropy { from_logits: true }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Input {
+    Probs,
+    Logits,
+    FusedProbs,
+}
+
+const NAME: &str = "binary_crossentropy";
+
+fn run<F: Float>(
+    y_pred: ArrayViewD<'_, F>,
+    y_true: ArrayViewD<'_, F>,
+    input: Input,
+    grad: Option<&mut Tensor<F>>,
+) -> Result<F> {
+    check_same_shape(NAME, &y_pred, &y_true)?;
+    if let Some((index, v)) = y_true
+        .indexed_iter()
+        .find(|(_, v)| !(**v >= F::zero() && **v <= F::one()))
+    {
+        return Err(LossError::Target {
+            loss: NAME,
+            row: ndarray::Dimension::slice(&index).first().copied().unwrap_or(0),
+            value: v.to_string(),
+            reason: String::from("binary targets must be probabilities in [0, 1]"),
+        });
+    }
+    let count = F::from_usize(y_pred.len());
+    let (eps, one) = (F::from_f64(EPSILON), F::one());
+    // (loss, d loss / d input) for one element.
+    let element = |p: F, t: F| -> (F, F) {
+        match input {
+            Input::Logits => {
+                let loss = p.max(F::zero()) - p * t + (-p.abs()).exp().ln_1p();
+                let sigmoid = if p >= F::zero() {
+                    one / (one + (-p).exp())
+                } else {
+                    p.exp() / (one + p.exp())
+                };
+                (loss, sigmoid - t)
+            }
+            Input::Probs | Input::FusedProbs => {
+                let q = p.max(eps).min(one - eps);
+                let loss = -(t * q.ln() + (one - t) * (one - q).ln());
+                let d = if input == Input::FusedProbs {
+                    p - t
+                } else if p > eps && p < one - eps {
+                    -t / p + (one - t) / (one - p)
+                } else {
+                    F::zero()
+                };
+                (loss, d)
+            }
+        }
+    };
+    let mut total = F::zero();
+    match grad {
+        Some(grad) => {
+            ensure_shape(grad, y_pred.shape());
+            Zip::from(grad).and(&y_pred).and(&y_true).for_each(|g, &p, &t| {
+                let (l, d) = element(p, t);
+                total += l;
+                *g = d / count;
+            });
+        }
+        None => Zip::from(&y_pred).and(&y_true).for_each(|&p, &t| total += element(p, t).0),
+    }
+    Ok(total / count)
+}
+
+impl BinaryCrossentropy {
+    fn input(&self) -> Input {
+        if self.from_logits { Input::Logits } else { Input::Probs }
+    }
+}
+
+impl<F: Float> Loss<F> for BinaryCrossentropy {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
+        run(y_pred, y_true, self.input(), None)
+    }
+
+    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+        run(y_pred, y_true, self.input(), Some(grad))
+    }
+
+    fn fused_activation(&self) -> Option<&'static str> {
+        (!self.from_logits).then_some("sigmoid")
+    }
+
+    fn gradient_wrt_logits(&self, probs: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+        if self.from_logits {
+            return Err(LossError::NotFusable {
+                loss: NAME,
+                activation: String::from("(from_logits: the output already is the logits)"),
+            });
+        }
+        run(probs, y_true, Input::FusedProbs, Some(grad))
+    }
+}

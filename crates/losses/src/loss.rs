@@ -1,0 +1,141 @@
+//! The `Loss` trait and the fused-gradient protocol.
+
+use ndarray::{ArrayViewD, IxDyn};
+use neurite_tensor::{Float, Tensor};
+
+use crate::{LossError, Result};
+
+/// What a gradient returned by [`Loss::loss_and_gradient`] is taken with respect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradientWrt {
+    /// The model's output `y_pred`: back-propagate with `Sequential::backward`.
+    Output,
+    /// The logits before the model's final softmax/sigmoid: back-propagate with
+    /// `Sequential::backward_from_logits`.
+    Logits,
+}
+
+/// A loss value with the meaning of the gradient written next to it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossGradient<F> {
+    /// The mean loss over the batch.
+    pub loss: F,
+    /// What the gradient was taken with respect to.
+    pub wrt: GradientWrt,
+}
+
+/// A training objective: the mean loss over a batch and its gradient.
+///
+/// Predictions are `[N, ...]` with the batch axis first; class scores are `[N, C]`. All
+/// gradients are of the *mean* loss (they carry the `1 / N`).
+pub trait Loss<F: Float>: Send + Sync {
+    /// The Keras name: `mean_squared_error`, `categorical_crossentropy`, ...
+    fn name(&self) -> &'static str;
+
+    /// The mean loss over the batch.
+    ///
+    /// # Errors
+    /// [`LossError::Shape`] or [`LossError::Target`] (naming the row).
+    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F>;
+
+    /// The mean loss, with `d loss / d y_pred` written into `grad` (reshaped if needed).
+    ///
+    /// # Errors
+    /// As [`Loss::loss`]; `grad` is left unspecified on error.
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F>;
+
+    /// The output activation this loss absorbs (`"softmax"`, `"sigmoid"`), if it has a fused
+    /// gradient for it. Compared with `Activation::name()` of the model's last layer.
+    fn fused_activation(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The mean loss, with `d loss / d logits` written into `grad`, given `probs` =
+    /// activation(logits) from a model whose output activation is [`Loss::fused_activation`]:
+    /// the stable fused form `(p - y) / N`, without the activation's Jacobian.
+    ///
+    /// # Errors
+    /// [`LossError::NotFusable`] when the loss has no fused form; otherwise as [`Loss::loss`].
+    fn gradient_wrt_logits(
+        &self,
+        probs: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
+        let _ = (probs, y_true, grad);
+        Err(LossError::NotFusable {
+            loss: self.name(),
+            activation: String::from("(none)"),
+        })
+    }
+
+    /// The one call a training loop needs: the fused logits gradient when the model's output
+    /// activation (`output_activation`, e.g. `model.output_activation().name()`) is the one this
+    /// loss fuses with, otherwise the gradient w.r.t. the output. The result says which.
+    ///
+    /// # Errors
+    /// As [`Loss::loss`].
+    fn loss_and_gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        output_activation: &str,
+        grad: &mut Tensor<F>,
+    ) -> Result<LossGradient<F>> {
+        if self.fused_activation() == Some(output_activation) {
+            let loss = self.gradient_wrt_logits(y_pred, y_true, grad)?;
+            return Ok(LossGradient {
+                loss,
+                wrt: GradientWrt::Logits,
+            });
+        }
+        let loss = self.gradient(y_pred, y_true, grad)?;
+        Ok(LossGradient {
+            loss,
+            wrt: GradientWrt::Output,
+        })
+    }
+}
+
+/// Reshapes `buf` to `shape`, allocating only when the shape changed.
+pub(crate) fn ensure_shape<F: Float>(buf: &mut Tensor<F>, shape: &[usize]) {
+    if buf.shape() != shape {
+        *buf = Tensor::zeros(IxDyn(shape));
+    }
+}
+
+/// Fails on the first NaN target, naming its row.
+pub(crate) fn check_finite_targets<F: Float>(loss: &'static str, y_true: &ArrayViewD<'_, F>) -> Result<()> {
+    if let Some((index, v)) = y_true.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(LossError::Target {
+            loss,
+            row: ndarray::Dimension::slice(&index).first().copied().unwrap_or(0),
+            value: v.to_string(),
+            reason: String::from("targets must be finite numbers"),
+        });
+    }
+    Ok(())
+}
+
+/// Fails unless predictions and targets have the same shape with a batch axis.
+pub(crate) fn check_same_shape<F: Float>(
+    loss: &'static str,
+    y_pred: &ArrayViewD<'_, F>,
+    y_true: &ArrayViewD<'_, F>,
+) -> Result<()> {
+    if y_pred.shape() != y_true.shape() || y_pred.ndim() == 0 || y_pred.is_empty() {
+        return Err(LossError::Shape {
+            loss,
+            expected: "predictions and targets of the same non-empty shape [N, ...]",
+            pred: y_pred.shape().to_vec(),
+            target: y_true.shape().to_vec(),
+            hint: "one target per prediction (use sparse_categorical_crossentropy for integer labels)",
+        });
+    }
+    Ok(())
+}
