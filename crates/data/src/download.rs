@@ -198,7 +198,7 @@ impl Downloader {
                     }
                     Err(failure) => {
                         progress.end(Err(&failure.reason));
-                        attempts.push((url.clone(), failure.reason));
+                        record(&mut attempts, &url, failure.reason);
                         if !failure.retry_same_mirror {
                             break;
                         }
@@ -209,7 +209,7 @@ impl Downloader {
         Err(DataError::DownloadFailed {
             file: name.to_string(),
             dir: dir.to_path_buf(),
-            attempts,
+            attempts: summarize(attempts),
             hint: hint.to_string(),
         })
     }
@@ -320,6 +320,28 @@ impl Failure {
             retry_same_mirror: false,
         }
     }
+}
+
+/// Adds a failed attempt; a repeat of the previous one (same URL, same reason) is counted
+/// instead of listed again, so the final message stays readable.
+fn record(attempts: &mut Vec<(String, String, usize)>, url: &str, reason: String) {
+    match attempts.last_mut() {
+        Some((last_url, last_reason, count)) if last_url == url && *last_reason == reason => {
+            *count += 1
+        }
+        _ => attempts.push((url.to_string(), reason, 1)),
+    }
+}
+
+/// The attempts as `(url, reason)`, repeats marked with their count.
+fn summarize(attempts: Vec<(String, String, usize)>) -> Vec<(String, String)> {
+    attempts
+        .into_iter()
+        .map(|(url, reason, count)| match count {
+            1 => (url, reason),
+            n => (url, format!("{reason}; {n} attempts")),
+        })
+        .collect()
 }
 
 fn join_url(base: &str, name: &str) -> String {

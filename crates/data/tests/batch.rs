@@ -11,7 +11,9 @@ fn data(n: usize) -> (ArrayD<f32>, ArrayD<u32>) {
 }
 
 fn epoch_labels(b: &Batcher<f32, u32>, epoch: u64) -> Vec<Vec<u32>> {
-    b.epoch(epoch).map(|(_, y)| y.iter().copied().collect()).collect()
+    b.epoch(epoch)
+        .map(|(_, y)| y.iter().copied().collect())
+        .collect()
 }
 
 #[test]
@@ -26,7 +28,10 @@ fn every_sample_once_per_epoch_with_its_label() {
     for (xb, yb) in &mut batches {
         assert_eq!(xb.shape(), [yb.len(), 2]);
         for (row, &label) in xb.outer_iter().zip(yb.iter()) {
-            assert_eq!(row.iter().copied().collect::<Vec<_>>(), [label as f32, label as f32 + 0.5]);
+            assert_eq!(
+                row.iter().copied().collect::<Vec<_>>(),
+                [label as f32, label as f32 + 0.5]
+            );
         }
         sizes.push(yb.len());
         seen.extend(yb.iter().copied());
@@ -43,7 +48,12 @@ fn every_sample_once_per_epoch_with_its_label() {
 fn same_seed_same_order_other_seed_or_epoch_other_order() {
     let (x, y) = data(50);
     let a = Batcher::new(x.clone(), y.clone(), BatchConfig::new(8).seed(42)).unwrap();
-    let b = Batcher::new(x.clone(), y.clone(), BatchConfig::new(8).seed(42).prefetch(5)).unwrap();
+    let b = Batcher::new(
+        x.clone(),
+        y.clone(),
+        BatchConfig::new(8).seed(42).prefetch(5),
+    )
+    .unwrap();
     let c = Batcher::new(x, y, BatchConfig::new(8).seed(43)).unwrap();
     assert_eq!(epoch_labels(&a, 0), epoch_labels(&b, 0));
     assert_eq!(epoch_labels(&a, 1), epoch_labels(&b, 1));
@@ -80,12 +90,39 @@ fn stopping_early_ends_the_producer() {
 fn bad_arguments_are_errors() {
     let (x, y) = data(4);
     let err = Batcher::new(x.clone(), y.clone(), BatchConfig::new(0)).unwrap_err();
-    assert!(matches!(err, DataError::InvalidArgument { arg: "batch_size", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::InvalidArgument {
+                arg: "batch_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = Batcher::new(x.clone(), y.clone(), BatchConfig::new(2).prefetch(0)).unwrap_err();
-    assert!(matches!(err, DataError::InvalidArgument { arg: "prefetch", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::InvalidArgument {
+                arg: "prefetch",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let (_, y5) = data(5);
     let err = Batcher::new(x, y5, BatchConfig::new(2)).unwrap_err();
-    assert!(matches!(err, DataError::CountMismatch { images: 4, labels: 5 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::CountMismatch {
+                images: 4,
+                labels: 5
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -104,8 +141,14 @@ fn non_contiguous_inputs_are_gathered_correctly() {
     let b = Batcher::new(x_view, y, BatchConfig::new(6).shuffle(false)).unwrap();
     let (xb, _) = b.epoch(0).next().unwrap();
     assert_eq!(xb, x);
-    let fortran = ArrayD::from_shape_vec(IxDyn(&[6, 2]).f(), (0..12).map(|v| v as f32).collect()).unwrap();
-    let b = Batcher::new(fortran.clone(), ArrayD::<u8>::zeros(IxDyn(&[6])), BatchConfig::new(4).shuffle(false)).unwrap();
+    let fortran =
+        ArrayD::from_shape_vec(IxDyn(&[6, 2]).f(), (0..12).map(|v| v as f32).collect()).unwrap();
+    let b = Batcher::new(
+        fortran.clone(),
+        ArrayD::<u8>::zeros(IxDyn(&[6])),
+        BatchConfig::new(4).shuffle(false),
+    )
+    .unwrap();
     let first: Vec<ArrayD<f32>> = b.epoch(0).map(|(x, _)| x).collect();
     assert_eq!(first[0], fortran.slice(ndarray::s![0..4, ..]).into_dyn());
     assert_eq!(first[1], fortran.slice(ndarray::s![4..6, ..]).into_dyn());
@@ -124,7 +167,12 @@ fn dataset_splits() {
     let (t2, v2) = d.split_validation_shuffled(0.3, 9).unwrap();
     assert_eq!((&t1, &v1), (&t2, &v2));
     assert_eq!((t1.len(), v1.len()), (7, 3));
-    let mut ids: Vec<u8> = t1.images_u8().outer_iter().chain(v1.images_u8().outer_iter()).map(|im| im[[0, 0, 0]]).collect();
+    let mut ids: Vec<u8> = t1
+        .images_u8()
+        .outer_iter()
+        .chain(v1.images_u8().outer_iter())
+        .map(|im| im[[0, 0, 0]])
+        .collect();
     ids.sort();
     assert_eq!(ids, (0..10).collect::<Vec<u8>>());
     // Labels moved together with their images.
@@ -137,7 +185,22 @@ fn dataset_splits() {
     assert!(d.split_validation(f64::NAN).is_err());
     assert!(d.split_at(11).is_err());
     assert!(d.select(&[10]).is_err());
-    let err = Dataset::new(ndarray::Array4::zeros((2, 1, 1, 1)), ndarray::Array1::from(vec![0u8, 3]), 3).unwrap_err();
-    assert!(matches!(err, DataError::LabelOutOfRange { index: 1, label: 3, classes: 3 }), "{err}");
+    let err = Dataset::new(
+        ndarray::Array4::zeros((2, 1, 1, 1)),
+        ndarray::Array1::from(vec![0u8, 3]),
+        3,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::LabelOutOfRange {
+                index: 1,
+                label: 3,
+                classes: 3
+            }
+        ),
+        "{err}"
+    );
     assert!(neurite_data::one_hot(&[0, 5], 3).is_err());
 }

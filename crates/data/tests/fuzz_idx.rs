@@ -51,14 +51,30 @@ const CASES: u32 = 20_000;
 
 #[derive(Clone, Debug)]
 enum Mutation {
-    FlipBit { at: usize, bit: u8 },
-    Truncate { keep: usize },
-    SetByte { at: usize, value: u8 },
+    FlipBit {
+        at: usize,
+        bit: u8,
+    },
+    Truncate {
+        keep: usize,
+    },
+    SetByte {
+        at: usize,
+        value: u8,
+    },
     /// Overwrite one of the first 16 bytes: the magic and the first dimensions.
-    EditHeader { at: usize, value: u8 },
+    EditHeader {
+        at: usize,
+        value: u8,
+    },
     /// Set a 4-byte big-endian dimension field to a large value.
-    HugeDim { dim: usize, value: u32 },
-    Append { junk: Vec<u8> },
+    HugeDim {
+        dim: usize,
+        value: u32,
+    },
+    Append {
+        junk: Vec<u8>,
+    },
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -75,14 +91,32 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 fn valid_array(type_index: usize, dims: &[usize], seed: u8) -> IdxArray {
     let n: usize = dims.iter().product();
     let shape = IxDyn(dims);
-    let bytes: Vec<u8> = (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+    let bytes: Vec<u8> = (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
     match type_index {
         0 => ArrayD::from_shape_vec(shape, bytes).unwrap().into(),
-        1 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| b as i8).collect()).unwrap().into(),
-        2 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| i16::from(b).wrapping_mul(129)).collect()).unwrap().into(),
-        3 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| i32::from(b) << 20).collect()).unwrap().into(),
-        4 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| f32::from(b) / 7.0).collect()).unwrap().into(),
-        _ => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| f64::from(b) - 0.25).collect()).unwrap().into(),
+        1 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| b as i8).collect())
+            .unwrap()
+            .into(),
+        2 => ArrayD::from_shape_vec(
+            shape,
+            bytes
+                .iter()
+                .map(|&b| i16::from(b).wrapping_mul(129))
+                .collect(),
+        )
+        .unwrap()
+        .into(),
+        3 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| i32::from(b) << 20).collect())
+            .unwrap()
+            .into(),
+        4 => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| f32::from(b) / 7.0).collect())
+            .unwrap()
+            .into(),
+        _ => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| f64::from(b) - 0.25).collect())
+            .unwrap()
+            .into(),
     }
 }
 

@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use neurite_data::{
-    DataError, FASHION_MNIST, MNIST, Resolver, Split, read_idx_as, sha256_file,
-};
+use neurite_data::{DataError, FASHION_MNIST, MNIST, Resolver, Split, read_idx_as, sha256_file};
 
 /// `../shared/data` from the repository root: holds `mnist/` with the real test set.
 fn shared_root() -> PathBuf {
@@ -15,7 +13,12 @@ fn shared_root() -> PathBuf {
 /// A resolver that only looks at `root` (no environment, cache, system dir or network).
 fn only(root: &Path) -> Resolver {
     let nowhere = root.join("no-such-dir");
-    Resolver::new().root(root).ignore_env().cache_root(&nowhere).system_root(&nowhere).offline()
+    Resolver::new()
+        .root(root)
+        .ignore_env()
+        .cache_root(&nowhere)
+        .system_root(&nowhere)
+        .offline()
 }
 
 #[test]
@@ -25,7 +28,10 @@ fn mnist_test_files_match_their_checksums() {
     for split_file in MNIST.files.iter().filter(|f| f.split == Split::Test) {
         let got = sha256_file(dir.join(split_file.name)).unwrap();
         assert_eq!(split_file.sha256, [got.as_str()]);
-        assert!(sums.contains(&format!("{got}  {}", split_file.name)), "SHA256SUMS disagrees");
+        assert!(
+            sums.contains(&format!("{got}  {}", split_file.name)),
+            "SHA256SUMS disagrees"
+        );
     }
 }
 
@@ -34,8 +40,14 @@ fn mnist_test_set_loads_with_the_known_label_counts() {
     let test = only(&shared_root()).load(&MNIST, Split::Test).unwrap();
     assert_eq!(test.len(), 10_000);
     assert_eq!(test.images_u8().shape(), [10_000, 1, 28, 28]);
-    assert_eq!(test.label_histogram(), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
-    assert_eq!(test.labels().iter().take(10).copied().collect::<Vec<_>>(), [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    assert_eq!(
+        test.label_histogram(),
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    );
+    assert_eq!(
+        test.labels().iter().take(10).copied().collect::<Vec<_>>(),
+        [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    );
 
     let x = test.images_f32();
     assert_eq!(x.shape(), [10_000, 1, 28, 28]);
@@ -43,7 +55,12 @@ fn mnist_test_set_loads_with_the_known_label_counts() {
     assert_eq!(x.iter().cloned().fold(f32::MIN, f32::max), 1.0);
     // The border of MNIST digits is blank; the centre of the first digit (a 7) is not.
     assert!(x.slice(ndarray::s![.., 0, 0, ..]).iter().all(|&v| v == 0.0));
-    assert!(test.images_u8().slice(ndarray::s![0, 0, 8..20, 8..20]).iter().any(|&b| b > 200));
+    assert!(
+        test.images_u8()
+            .slice(ndarray::s![0, 0, 8..20, 8..20])
+            .iter()
+            .any(|&b| b > 200)
+    );
     let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64;
     assert!((mean - 0.1325).abs() < 0.001, "mean pixel {mean}"); // 33.79 / 255
 
@@ -68,24 +85,52 @@ fn a_corrupt_copy_is_refused_with_the_file_and_the_fix() {
     let dir = root.path().join("mnist");
     std::fs::create_dir(&dir).unwrap();
     let src = shared_root().join("mnist");
-    std::fs::copy(src.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-images-idx3-ubyte.gz")).unwrap();
+    std::fs::copy(
+        src.join("t10k-images-idx3-ubyte.gz"),
+        dir.join("t10k-images-idx3-ubyte.gz"),
+    )
+    .unwrap();
     let mut labels = std::fs::read(src.join("t10k-labels-idx1-ubyte.gz")).unwrap();
     labels[100] ^= 0x10;
     std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), labels).unwrap();
 
     let err = only(root.path()).load(&MNIST, Split::Test).unwrap_err();
-    assert!(matches!(err, DataError::ChecksumMismatch { dataset: "mnist", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::ChecksumMismatch {
+                dataset: "mnist",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains("t10k-labels-idx1-ubyte.gz") && msg.contains("cargo xtask download mnist"), "{msg}");
+    assert!(
+        msg.contains("t10k-labels-idx1-ubyte.gz") && msg.contains("cargo xtask download mnist"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_missing_split_says_where_it_looked_and_what_to_do() {
     let root = tempfile::tempdir().unwrap();
     let err = only(root.path()).load(&MNIST, Split::Train).unwrap_err();
-    assert!(matches!(err, DataError::NotFound { file: "train-images-idx3-ubyte.gz", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::NotFound {
+                file: "train-images-idx3-ubyte.gz",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains(&root.path().join("mnist").display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&root.path().join("mnist").display().to_string()),
+        "{msg}"
+    );
     assert!(msg.contains("cargo xtask download mnist"), "{msg}");
 }
 
@@ -100,9 +145,20 @@ fn the_search_order_prefers_the_explicit_root() {
         .search_dirs(&FASHION_MNIST);
     assert_eq!(
         dirs,
-        [root.path().join("fashion-mnist"), PathBuf::from("cache/fashion-mnist"), PathBuf::from("/sys-root/fashion-mnist")]
+        [
+            root.path().join("fashion-mnist"),
+            PathBuf::from("cache/fashion-mnist"),
+            PathBuf::from("/sys-root/fashion-mnist")
+        ]
     );
-    assert_eq!(Resolver::new().ignore_env().search_dirs(&MNIST).last().unwrap(), Path::new("/usr/share/datasets/mnist"));
+    assert_eq!(
+        Resolver::new()
+            .ignore_env()
+            .search_dirs(&MNIST)
+            .last()
+            .unwrap(),
+        Path::new("/usr/share/datasets/mnist")
+    );
 }
 
 const DEBIAN_FASHION: &str = "/usr/share/datasets/fashion-mnist";
@@ -110,7 +166,9 @@ const DEBIAN_FASHION: &str = "/usr/share/datasets/fashion-mnist";
 #[test]
 fn fashion_mnist_from_debian_all_70k() {
     if !Path::new(DEBIAN_FASHION).is_dir() {
-        eprintln!("SKIP fashion_mnist_from_debian_all_70k: {DEBIAN_FASHION} absent (apt-get install dataset-fashion-mnist)");
+        eprintln!(
+            "SKIP fashion_mnist_from_debian_all_70k: {DEBIAN_FASHION} absent (apt-get install dataset-fashion-mnist)"
+        );
         return;
     }
     let resolver = only(Path::new("/nonexistent")).system_root("/usr/share/datasets");
@@ -123,7 +181,10 @@ fn fashion_mnist_from_debian_all_70k() {
     assert_eq!(test.label_histogram(), [1000; 10]);
     // First test item is an ankle boot (class 9), as in the dataset's README sample.
     assert_eq!(test.labels()[0], 9);
-    assert_eq!(FASHION_MNIST.class_names[usize::from(test.labels()[0])], "Ankle boot");
+    assert_eq!(
+        FASHION_MNIST.class_names[usize::from(test.labels()[0])],
+        "Ankle boot"
+    );
     for file in FASHION_MNIST.files {
         let got = sha256_file(Path::new(DEBIAN_FASHION).join(file.name)).unwrap();
         assert!(file.sha256.contains(&got.as_str()), "{}: {got}", file.name);
