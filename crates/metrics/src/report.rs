@@ -19,7 +19,9 @@ pub fn class_index_names(n_classes: usize) -> Vec<String> {
 ///
 /// Identical (character for character) to scikit-learn's `classification_report(y_true, y_pred,
 /// labels=range(len(class_names)), target_names=class_names, digits=digits)`; `digits = 2` is
-/// scikit-learn's default. Zero divisions count as 0 (see [`ClassScores`]).
+/// scikit-learn's default. Zero divisions count as 0 (see [`ClassScores`]). One deliberate
+/// difference: when no prediction at all is correct, scikit-learn's counts become floats and it
+/// prints supports as `6.0`; neurite always prints whole numbers (`6`).
 ///
 /// ```
 /// let text = neurite_metrics::classification_report(&[0, 1, 1], &[0, 1, 0], &["cat", "dog"], 2)

@@ -5,6 +5,7 @@
 //! `$NEURITE_FONT`, then for common system fonts (DejaVu Sans first; Debian package
 //! `fonts-dejavu-core`), and registers it as the `sans-serif` family.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -61,14 +62,21 @@ pub fn ensure_font() -> Result<PathBuf> {
     }
 }
 
-fn register() -> std::result::Result<PathBuf, FontFailure> {
-    let searched: Vec<PathBuf> = match std::env::var_os(FONT_ENV) {
+/// The font file to use: `override_path` (from `NEURITE_FONT`) if given, else the first
+/// existing candidate.
+fn locate(override_path: Option<OsString>) -> std::result::Result<PathBuf, FontFailure> {
+    let searched: Vec<PathBuf> = match override_path {
         Some(path) => vec![PathBuf::from(path)],
         None => CANDIDATES.iter().map(PathBuf::from).collect(),
     };
-    let Some(path) = searched.iter().find(|p| p.is_file()).cloned() else {
-        return Err(FontFailure::NotFound(searched));
-    };
+    match searched.iter().find(|p| p.is_file()) {
+        Some(path) => Ok(path.clone()),
+        None => Err(FontFailure::NotFound(searched)),
+    }
+}
+
+fn register() -> std::result::Result<PathBuf, FontFailure> {
+    let path = locate(std::env::var_os(FONT_ENV))?;
     let bytes = std::fs::read(&path).map_err(|e| FontFailure::Bad(path.clone(), e.to_string()))?;
     // plotters keeps registered fonts for the whole process and needs `'static` bytes; this runs
     // at most once, so leaking the one font file is bounded.
@@ -76,4 +84,31 @@ fn register() -> std::result::Result<PathBuf, FontFailure> {
     register_font(FAMILY, FontStyle::Normal, bytes)
         .map_err(|_| FontFailure::Bad(path.clone(), "not a TrueType/OpenType font".into()))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_override_is_reported_with_its_path() {
+        match locate(Some("/nonexistent/font.ttf".into())) {
+            Err(FontFailure::NotFound(searched)) => {
+                assert_eq!(searched, vec![PathBuf::from("/nonexistent/font.ttf")]);
+            }
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_error_names_the_package_to_install() {
+        let message = MetricError::FontNotFound {
+            searched: vec![PathBuf::from("/x.ttf")],
+        }
+        .to_string();
+        assert!(
+            message.contains("fonts-dejavu-core") && message.contains("NEURITE_FONT"),
+            "{message}"
+        );
+    }
 }

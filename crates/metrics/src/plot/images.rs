@@ -101,7 +101,9 @@ impl Figure for ImageGrid<'_> {
                 (width as i32 / 2, height as i32 / 2),
             );
         }
-        let root = root.titled("Misclassified images (true / predicted)", font(18.0))?;
+        let root = root
+            .titled("Misclassified images (true / predicted)", font(18.0))?
+            .margin(0, 6, 4, 4);
         let count = self.picked.len();
         let (_, image_h, image_w) = self.images.dim();
         let (area_w, area_h) = root.dim_in_pixel();

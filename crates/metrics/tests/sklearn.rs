@@ -1,0 +1,41 @@
+//! Cross-check against scikit-learn on random cases; skipped (with a message) when Python with
+//! scikit-learn is not installed. CI installs it: `python3 -m pip install scikit-learn numpy`.
+//! `cargo xtask verify-metrics --cases N` runs the same check on more cases.
+
+mod crosscheck;
+
+use std::path::Path;
+
+/// Enough to hit every degenerate case several times while keeping CI fast (Python is the
+/// slow side, about 0.1 s per case).
+const CASES: usize = 120;
+
+#[test]
+fn metrics_match_scikit_learn() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    if !crosscheck::sklearn_available(&python) {
+        eprintln!(
+            "SKIPPED metrics_match_scikit_learn: `{python}` cannot import scikit-learn and numpy \
+             (install with `python3 -m pip install scikit-learn numpy`)"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sk_reference.py");
+    let summary = crosscheck::run(CASES, 7, &python, &script).unwrap();
+    eprintln!(
+        "compared {} cases, {} values with scikit-learn; largest difference {:e}; {} mismatches",
+        summary.cases,
+        summary.values,
+        summary.max_difference,
+        summary.mismatches.len()
+    );
+    for m in summary.mismatches.iter().take(20) {
+        eprintln!("{m}");
+    }
+    assert!(
+        summary.mismatches.is_empty(),
+        "{} mismatches with scikit-learn",
+        summary.mismatches.len()
+    );
+    assert_eq!(summary.cases, CASES);
+}
