@@ -245,14 +245,27 @@ fn random_activation(rng: &mut Rng, softmax: bool) -> Activation {
 /// Builds `layer` for `[batch, ..sample]`, then checks it on fresh inputs from `make_input`
 /// until one has no kink crossings.
 fn run_layer(
-    mut layer: Box<dyn Layer<f64>>,
+    layer: Box<dyn Layer<f64>>,
     batch: usize,
     sample: &[usize],
     rng: &mut Rng,
     make_input: &dyn Fn(&[usize], &mut Rng) -> Tensor<f64>,
 ) -> Result<GradCheck> {
+    run_layer_with(layer, batch, sample, rng, make_input, &|_, _| ())
+}
+
+/// [`run_layer`] with `init` adjusting the parameters after `build`.
+fn run_layer_with(
+    mut layer: Box<dyn Layer<f64>>,
+    batch: usize,
+    sample: &[usize],
+    rng: &mut Rng,
+    make_input: &dyn Fn(&[usize], &mut Rng) -> Tensor<f64>,
+    init: &dyn Fn(&mut dyn Layer<f64>, &mut Rng),
+) -> Result<GradCheck> {
     layer.set_name("layer");
     layer.build(sample, &mut Rng::with_stream(rng.next_u64(), 0))?;
+    init(layer.as_mut(), rng);
     let mut shape = vec![batch];
     shape.extend_from_slice(sample);
     let mut last = GradCheck::default();
@@ -266,17 +279,51 @@ fn run_layer(
     Ok(last)
 }
 
+/// A nonzero multiple of 1/4 in [-2, 2].
+fn quarter(rng: &mut Rng) -> f64 {
+    let k = 1 + rng.below(8) as i64;
+    let sign = if rng.below(2) == 0 { 1 } else { -1 };
+    (sign * k) as f64 / 4.0
+}
+
+fn quarter_input(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
+    Tensor::from_shape_simple_fn(shape, || quarter(rng))
+}
+
+/// Kinks avoided by construction for Dense / Conv2D with a ReLU-like activation: inputs and
+/// weights are multiples of 1/4, so every product sum is a multiple of 1/16, and each bias is an
+/// odd multiple of 1/32; the pre-activations are then at least 1/32 away from 0, far beyond
+/// what a finite-difference step moves them.
+fn quantize_params(layer: &mut dyn Layer<f64>, rng: &mut Rng) {
+    for p in layer.params_mut() {
+        if p.name() == "bias" {
+            p.value_mut().mapv_inplace(|_| (2 * rng.below(16) as i64 - 15) as f64 / 32.0);
+        } else {
+            p.value_mut().mapv_inplace(|_| quarter(rng));
+        }
+    }
+}
+
+fn run_affine(layer: Box<dyn Layer<f64>>, kinked: bool, batch: usize, sample: &[usize], rng: &mut Rng) -> Result<GradCheck> {
+    if kinked {
+        run_layer_with(layer, batch, sample, rng, &quarter_input, &quantize_params)
+    } else {
+        run_layer(layer, batch, sample, rng, &normal_input)
+    }
+}
+
 fn normal_input(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
     random_tensor(shape, rng, 1e-2)
 }
 
 fn dense_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
+    let activation = random_activation(rng, true);
     let layer = Dense::new(range(rng, 1, 6))
-        .activation(random_activation(rng, true))
-        .use_bias(rng.below(4) != 0);
+        .activation(activation)
+        .use_bias(activation.has_kink() || rng.below(4) != 0);
     let (batch, inputs) = (range(rng, 1, 4), range(rng, 1, 8));
-    run_layer(Box::new(layer), batch, &[inputs], rng, &normal_input)
+    run_affine(Box::new(layer), activation.has_kink(), batch, &[inputs], rng)
 }
 
 fn random_padding(rng: &mut Rng) -> Padding {
@@ -290,13 +337,15 @@ fn random_padding(rng: &mut Rng) -> Padding {
 fn conv2d_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let kernel = (range(rng, 1, 3), range(rng, 1, 3));
+    let activation = random_activation(rng, true);
     let layer = Conv2D::new(range(rng, 1, 4), kernel)
         .strides((range(rng, 1, 2), range(rng, 1, 2)))
         .padding(random_padding(rng))
-        .activation(random_activation(rng, true))
-        .use_bias(rng.below(4) != 0);
+        .activation(activation)
+        .use_bias(activation.has_kink() || rng.below(4) != 0);
     let sample = [range(rng, 1, 3), range(rng, 3, 7), range(rng, 3, 7)];
-    run_layer(Box::new(layer), range(rng, 1, 2), &sample, rng, &normal_input)
+    let batch = range(rng, 1, 2);
+    run_affine(Box::new(layer), activation.has_kink(), batch, &sample, rng)
 }
 
 fn pool_params(rng: &mut Rng) -> ((usize, usize), (usize, usize), Padding, [usize; 3]) {

@@ -56,6 +56,7 @@ mod dropout;
 mod error;
 pub mod gradcheck;
 mod layer;
+pub mod model_file;
 pub mod models;
 mod pool;
 mod reshape;

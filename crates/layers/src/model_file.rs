@@ -1,0 +1,421 @@
+//! Model files: a [`Sequential`] (and optionally its optimizer's state) in one `.safetensors`
+//! file that any safetensors reader can open.
+//!
+//! # Layout (format version 1)
+//! - one tensor per parameter and per non-trainable state, under the model's own names
+//!   (`dense.weight`, `batch_normalization.moving_mean`), in the model's float type (`F32` or
+//!   `F64`), little-endian, row-major: exactly the bytes of the values, so a loaded model
+//!   predicts bit for bit what the saved one did;
+//! - header metadata (all strings): `format` = `neurite.sequential`, `format_version` = `1`,
+//!   `dtype` = `F32`/`F64`, `architecture` = the [`SequentialConfig`] as JSON (input shape, seed,
+//!   layer configs);
+//! - optionally an optimizer: tensors `optimizer/<param>/<slot>` (e.g.
+//!   `optimizer/dense.weight/momentum`) and metadata `optimizer`, `optimizer.iterations`,
+//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form).
+//!
+//! Writing goes through a temporary file in the same directory and a rename. Reading checks
+//! everything (format, version, architecture, every tensor's presence, type and shape, and that
+//! nothing unexpected is present) *before* building the model, so a bad file yields an error that
+//! names the problem and never a partly loaded model.
+
+mod atomic;
+mod error;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use ndarray::IxDyn;
+use neurite_tensor::{Float, Tensor};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+pub use error::ModelFileError;
+
+use crate::{LayerConfig, Sequential, SequentialConfig};
+
+/// The `format` metadata value of neurite model files.
+pub const FORMAT_NAME: &str = "neurite.sequential";
+
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Prefix of optimizer tensors in a model file.
+pub const OPTIMIZER_PREFIX: &str = "optimizer/";
+
+/// An optimizer's state as stored in a model file: what `neurite_optim::OptimizerState` holds,
+/// restated here because neurite-layers does not depend on the optimizers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedOptimizer<F: Float> {
+    /// The optimizer's name (`adam`, `sgd`, ...).
+    pub optimizer: String,
+    /// Updates done so far.
+    pub iterations: u64,
+    /// The learning rate the next update would use.
+    pub learning_rate: f64,
+    /// Slot tensors named `<param>/<slot>` (`dense.weight/momentum`).
+    pub tensors: Vec<(String, Tensor<F>)>,
+}
+
+type Result<T> = std::result::Result<T, ModelFileError>;
+
+impl<F: Float> Sequential<F> {
+    /// Writes the model (architecture, parameters and BatchNorm statistics) to `path` as a
+    /// safetensors file; see [`crate::model_file`] for the layout. The write is atomic.
+    ///
+    /// ```
+    /// use neurite_layers::{Mode, Sequential, models};
+    /// let mut model = models::xor::<f32>(7);
+    /// let path = std::env::temp_dir().join(format!("xor-doc-{}.safetensors", std::process::id()));
+    /// model.save(&path).unwrap();
+    /// let mut loaded = Sequential::<f32>::load(&path).unwrap();
+    /// let x = ndarray::ArrayD::from_shape_vec(vec![1, 3], vec![1.0, 0.0, 1.0]).unwrap();
+    /// let a = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    /// assert_eq!(loaded.forward(x.view(), Mode::Infer).unwrap(), a);
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModelFileError::Model`] for an unbuilt model, [`ModelFileError::Io`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        atomic::write_atomic(path.as_ref(), &self.to_safetensors(None)?)
+    }
+
+    /// As [`Sequential::save`], with the optimizer's state in the same file so that training can
+    /// resume exactly.
+    ///
+    /// # Errors
+    /// As [`Sequential::save`], and [`ModelFileError::Model`] when an optimizer tensor's name
+    /// is not `<param>/<slot>` for a parameter of this model.
+    pub fn save_with_optimizer(
+        &self,
+        path: impl AsRef<Path>,
+        optimizer: &SavedOptimizer<F>,
+    ) -> Result<()> {
+        atomic::write_atomic(path.as_ref(), &self.to_safetensors(Some(optimizer))?)
+    }
+
+    /// Reads a model written by [`Sequential::save`] (an optimizer state in the file is
+    /// ignored; see [`Sequential::load_with_optimizer`]).
+    ///
+    /// # Errors
+    /// [`ModelFileError`] saying what is wrong: unreadable, truncated or corrupt file, not a
+    /// neurite model, a newer format version, an unknown layer, a missing, extra or misshapen
+    /// tensor, or another float type than `F`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Self::load_with_optimizer(path)?.0)
+    }
+
+    /// Reads a model and, if the file has one, the optimizer state saved with it.
+    ///
+    /// # Errors
+    /// As [`Sequential::load`].
+    pub fn load_with_optimizer(path: impl AsRef<Path>) -> Result<(Self, Option<SavedOptimizer<F>>)> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_safetensors(&bytes, path)
+    }
+
+    /// The bytes [`Sequential::save`] / [`Sequential::save_with_optimizer`] write.
+    ///
+    /// # Errors
+    /// As [`Sequential::save_with_optimizer`], without the I/O.
+    pub fn to_safetensors(&self, optimizer: Option<&SavedOptimizer<F>>) -> Result<Vec<u8>> {
+        let model_error = |reason: String| ModelFileError::Model { reason };
+        let config = self
+            .config()
+            .map_err(|e| model_error(format!("{e} (the input shape is part of the file)")))?;
+        let architecture = serde_json::to_string(&config)
+            .map_err(|e| model_error(format!("architecture does not serialize: {e}")))?;
+        let mut meta = HashMap::from([
+            (String::from("format"), String::from(FORMAT_NAME)),
+            (String::from("format_version"), FORMAT_VERSION.to_string()),
+            (String::from("dtype"), dtype_name::<F>().to_string()),
+            (String::from("architecture"), architecture),
+        ]);
+        let params = self.params();
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (name, p) in &params {
+            if name.starts_with(OPTIMIZER_PREFIX) {
+                return Err(model_error(format!(
+                    "parameter '{name}' starts with the reserved prefix '{OPTIMIZER_PREFIX}'; rename the layer"
+                )));
+            }
+            tensors.push((name.clone(), p.value().shape().to_vec(), le_bytes(p.value())));
+        }
+        if let Some(opt) = optimizer {
+            meta.insert(String::from("optimizer"), opt.optimizer.clone());
+            meta.insert(String::from("optimizer.iterations"), opt.iterations.to_string());
+            // `{:?}` prints the shortest decimal that parses back to the same f64.
+            meta.insert(String::from("optimizer.learning_rate"), format!("{:?}", opt.learning_rate));
+            for (name, value) in &opt.tensors {
+                let owner = name.rsplit_once('/').map(|(param, _)| param);
+                if !owner.is_some_and(|owner| params.iter().any(|(n, _)| n == owner)) {
+                    return Err(model_error(format!(
+                        "optimizer tensor '{name}' is not named '<parameter>/<slot>' after a parameter of this model"
+                    )));
+                }
+                tensors.push((format!("{OPTIMIZER_PREFIX}{name}"), value.shape().to_vec(), le_bytes(value)));
+            }
+        }
+        let dtype = dtype_of::<F>();
+        let mut views = Vec::with_capacity(tensors.len());
+        for (name, shape, bytes) in &tensors {
+            let view = TensorView::new(dtype, shape.clone(), bytes)
+                .map_err(|e| model_error(format!("tensor '{name}': {e}")))?;
+            views.push((name.as_str(), view));
+        }
+        safetensors::serialize(views, Some(meta))
+            .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))
+    }
+
+    /// Parses the bytes of a model file; `path` is only used in messages.
+    ///
+    /// # Errors
+    /// As [`Sequential::load`].
+    pub fn from_safetensors(bytes: &[u8], path: &Path) -> Result<(Self, Option<SavedOptimizer<F>>)> {
+        let at = || path.to_path_buf();
+        let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
+            path: at(),
+            reason: e.to_string(),
+            hint: "the file is truncated, was not fully written, or is not a safetensors file",
+        })?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Corrupt {
+            path: at(),
+            reason: e.to_string(),
+            hint: "the header is damaged",
+        })?;
+        let meta: BTreeMap<String, String> = header
+            .metadata()
+            .as_ref()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let config = read_header::<F>(&meta, path)?;
+
+        // Rebuild the layer list and work out every parameter's shape before allocating any
+        // weights, so a file that disagrees with its own architecture is refused early.
+        let mut model = Self::with_seed(config.seed);
+        for layer in &config.layers {
+            model.push(layer.build());
+        }
+        let layer_error = |source| ModelFileError::Layer { path: at(), source };
+        let shapes = model.output_shapes(&config.input_shape).map_err(layer_error)?;
+        let expected = expected_params(&model, &config.input_shape, &shapes);
+        let mut values = Vec::with_capacity(expected.len());
+        for (name, shape) in &expected {
+            values.push((name.clone(), read_tensor::<F>(&file, name, Some(shape), path)?));
+        }
+        let optimizer = read_optimizer::<F>(&file, &meta, &expected, path)?;
+        for name in file.names() {
+            let known = expected.iter().any(|(n, _)| n == name)
+                || (name.starts_with(OPTIMIZER_PREFIX) && optimizer.is_some());
+            if !known {
+                return Err(ModelFileError::Tensor {
+                    path: at(),
+                    tensor: name.to_string(),
+                    problem: String::from("is not a parameter of the architecture in the file"),
+                });
+            }
+        }
+
+        model.build(&config.input_shape).map_err(layer_error)?;
+        for (name, value) in values {
+            model.set_param(&name, value).map_err(layer_error)?;
+        }
+        Ok((model, optimizer))
+    }
+}
+
+/// Checks `format`, `format_version`, `dtype` and parses `architecture`.
+fn read_header<F: Float>(meta: &BTreeMap<String, String>, path: &Path) -> Result<SequentialConfig> {
+    let format_error = |reason: String| ModelFileError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match meta.get("format").map(String::as_str) {
+        Some(FORMAT_NAME) => {}
+        Some(other) => return Err(format_error(format!("format '{other}' is not '{FORMAT_NAME}'"))),
+        None => {
+            return Err(format_error(String::from(
+                "no 'format' metadata: a safetensors file, but not a neurite model file",
+            )));
+        }
+    }
+    let version = meta.get("format_version").map(String::as_str).unwrap_or("");
+    match version.parse::<u32>() {
+        Ok(v) if (1..=FORMAT_VERSION).contains(&v) => {}
+        Ok(v) if v > FORMAT_VERSION => {
+            return Err(format_error(format!(
+                "format version {v} was written by a newer neurite; this build reads versions up to {FORMAT_VERSION}"
+            )));
+        }
+        _ => return Err(format_error(format!("invalid format_version '{version}'"))),
+    }
+    let dtype = meta.get("dtype").map(String::as_str).unwrap_or("");
+    if dtype != dtype_name::<F>() {
+        return Err(format_error(format!(
+            "the model was saved as {dtype}; load it as Sequential<{}>",
+            if dtype == "F64" { "f64" } else { "f32" }
+        )));
+    }
+    let json = meta
+        .get("architecture")
+        .ok_or_else(|| format_error(String::from("no 'architecture' metadata")))?;
+    serde_json::from_str(json).map_err(|e| ModelFileError::Architecture {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// The full name and shape of every parameter the built model will have.
+fn expected_params<F: Float>(
+    model: &Sequential<F>,
+    input_shape: &[usize],
+    shapes: &[Vec<usize>],
+) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    let inputs = std::iter::once(input_shape).chain(shapes.iter().map(Vec::as_slice));
+    for (layer, input) in model.layers().iter().zip(inputs) {
+        let first = input.first().copied().unwrap_or(0);
+        let params: Vec<(&str, Vec<usize>)> = match layer.config() {
+            LayerConfig::Dense(c) => {
+                let mut p = vec![("weight", vec![c.units, first])];
+                if c.use_bias {
+                    p.push(("bias", vec![c.units]));
+                }
+                p
+            }
+            LayerConfig::Conv2D(c) => {
+                let [kh, kw] = c.kernel_size;
+                let mut p = vec![("weight", vec![c.filters, first, kh, kw])];
+                if c.use_bias {
+                    p.push(("bias", vec![c.filters]));
+                }
+                p
+            }
+            LayerConfig::BatchNormalization(_) => ["gamma", "beta", "moving_mean", "moving_variance"]
+                .into_iter()
+                .map(|n| (n, vec![first]))
+                .collect(),
+            LayerConfig::MaxPooling2D(_)
+            | LayerConfig::AveragePooling2D(_)
+            | LayerConfig::GlobalAveragePooling2D(_)
+            | LayerConfig::Flatten(_)
+            | LayerConfig::Reshape(_)
+            | LayerConfig::Dropout(_)
+            | LayerConfig::Activation(_) => Vec::new(),
+        };
+        out.extend(params.into_iter().map(|(p, s)| (format!("{}.{p}", layer.name()), s)));
+    }
+    out
+}
+
+/// Reads tensor `name` as `F`, checking its type and (when given) its shape.
+fn read_tensor<F: Float>(
+    file: &SafeTensors<'_>,
+    name: &str,
+    shape: Option<&[usize]>,
+    path: &Path,
+) -> Result<Tensor<F>> {
+    let problem = |problem: String| ModelFileError::Tensor {
+        path: path.to_path_buf(),
+        tensor: name.to_string(),
+        problem,
+    };
+    let view = file
+        .tensor(name)
+        .map_err(|_| problem(String::from("is missing from the file")))?;
+    if view.dtype() != dtype_of::<F>() {
+        return Err(problem(format!("has type {:?}, expected {:?}", view.dtype(), dtype_of::<F>())));
+    }
+    if let Some(shape) = shape {
+        if view.shape() != shape {
+            return Err(problem(format!(
+                "has shape {:?}, the architecture needs {shape:?}",
+                view.shape()
+            )));
+        }
+    }
+    let values: Vec<F> = match dtype_of::<F>() {
+        Dtype::F64 => view
+            .data()
+            .chunks_exact(8)
+            .map(|b| F::from_f64(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
+            .collect(),
+        _ => view
+            .data()
+            .chunks_exact(4)
+            .map(|b| F::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+            .collect(),
+    };
+    Tensor::from_shape_vec(IxDyn(view.shape()), values)
+        .map_err(|e| problem(format!("holds data that does not fit its shape: {e}")))
+}
+
+/// The optimizer state, if the file has one.
+fn read_optimizer<F: Float>(
+    file: &SafeTensors<'_>,
+    meta: &BTreeMap<String, String>,
+    params: &[(String, Vec<usize>)],
+    path: &Path,
+) -> Result<Option<SavedOptimizer<F>>> {
+    let Some(optimizer) = meta.get("optimizer") else {
+        return Ok(None);
+    };
+    let format_error = |key: &str| ModelFileError::Format {
+        path: path.to_path_buf(),
+        reason: format!("metadata '{key}' is missing or not a number"),
+    };
+    let iterations = meta
+        .get("optimizer.iterations")
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| format_error("optimizer.iterations"))?;
+    let learning_rate = meta
+        .get("optimizer.learning_rate")
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| format_error("optimizer.learning_rate"))?;
+    let mut names: Vec<&str> = file
+        .names()
+        .into_iter()
+        .filter(|n| n.starts_with(OPTIMIZER_PREFIX))
+        .collect();
+    names.sort_unstable();
+    let mut tensors = Vec::with_capacity(names.len());
+    for full in names {
+        let name = &full[OPTIMIZER_PREFIX.len()..];
+        let owner = name.rsplit_once('/').and_then(|(param, _)| params.iter().find(|(n, _)| n == param));
+        let Some((_, shape)) = owner else {
+            return Err(ModelFileError::Tensor {
+                path: path.to_path_buf(),
+                tensor: full.to_string(),
+                problem: String::from("belongs to no parameter of the model"),
+            });
+        };
+        // Slots hold one value per parameter element (momentum, velocity, ...).
+        tensors.push((name.to_string(), read_tensor::<F>(file, full, Some(shape), path)?));
+    }
+    Ok(Some(SavedOptimizer {
+        optimizer: optimizer.clone(),
+        iterations,
+        learning_rate,
+        tensors,
+    }))
+}
+
+fn dtype_of<F: Float>() -> Dtype {
+    if std::mem::size_of::<F>() == 8 { Dtype::F64 } else { Dtype::F32 }
+}
+
+fn dtype_name<F: Float>() -> &'static str {
+    if std::mem::size_of::<F>() == 8 { "F64" } else { "F32" }
+}
+
+/// The values' exact bytes: `F` is f32 or f64, and both survive the trip through f64.
+fn le_bytes<F: Float>(t: &Tensor<F>) -> Vec<u8> {
+    if std::mem::size_of::<F>() == 8 {
+        t.iter().flat_map(|v| v.as_f64().to_le_bytes()).collect()
+    } else {
+        t.iter().flat_map(|v| (v.as_f64() as f32).to_le_bytes()).collect()
+    }
+}

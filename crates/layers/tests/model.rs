@@ -1,0 +1,272 @@
+//! Sequential models: reference architectures, summary, shape errors, configs, parameters,
+//! determinism and the fused softmax backward.
+
+use ndarray::{ArrayD, IxDyn};
+use neurite_layers::{
+    Activation, ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Layer,
+    LayerError, Mode, Sequential, models,
+};
+use neurite_tensor::{Rng, Tensor};
+
+fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
+    let mut rng = Rng::new(seed);
+    Tensor::from_shape_simple_fn(IxDyn(shape), || rng.normal())
+}
+
+#[test]
+fn reference_parameter_counts() {
+    assert_eq!(models::cnn::<f32>(0).param_count(), (93_322, 93_322));
+    assert_eq!(models::mlp::<f32>(0).param_count(), (101_770, 101_770));
+    assert_eq!(models::xor::<f32>(0).param_count().0, 21);
+    assert_eq!(models::regression::<f32>(0).param_count().0, 121);
+}
+
+#[test]
+fn cnn_summary_is_keras_like() {
+    let summary = models::cnn::<f32>(0).summary().unwrap();
+    let text = summary.to_string();
+    println!("{text}");
+    assert!(text.contains("conv2d (Conv2D)"), "{text}");
+    assert!(text.contains("(None, 32, 26, 26)"), "{text}");
+    assert!(text.contains("conv2d_2 (Conv2D)"), "{text}");
+    assert!(text.contains("max_pooling2d_1 (MaxPooling2D)"), "{text}");
+    assert!(text.contains("dense_1 (Dense)"), "{text}");
+    assert!(text.contains("Total params: 93,322"), "{text}");
+    assert!(text.contains("Non-trainable params: 0"), "{text}");
+    let counts: Vec<usize> = summary.rows.iter().map(|r| r.params).collect();
+    assert_eq!(counts, [320, 0, 18_496, 0, 36_928, 0, 36_928, 650]);
+    assert_eq!(summary.rows[5].output_shape, [576]);
+}
+
+#[test]
+fn dense_after_conv_without_flatten_is_a_clear_error() {
+    let mut model = Sequential::<f32>::new()
+        .add(Conv2D::new(32, (3, 3)))
+        .add(Dense::new(128));
+    let err = model.build(&[1, 28, 28]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Dense(128) 'dense' expects [batch, features]; got [batch, 32, 26, 26]: add Flatten \
+         before it (or Reshape to one feature axis)"
+    );
+    // Nothing was built: the model still refuses data.
+    let x = ArrayD::<f32>::zeros(vec![1, 1, 28, 28]);
+    assert!(matches!(model.forward(x.view(), Mode::Infer), Err(LayerError::NotBuilt { .. })));
+}
+
+#[test]
+fn other_build_errors() {
+    let too_small = Sequential::<f32>::new().add(Conv2D::new(4, (5, 5))).build(&[1, 3, 3]);
+    assert!(matches!(too_small, Err(LayerError::Shape { .. })), "{too_small:?}");
+    let bad_rate = Sequential::<f32>::new().add(Dropout::new(1.0)).build(&[4]);
+    assert!(matches!(bad_rate, Err(LayerError::Config { name: "rate", .. })));
+    let zero_units = Sequential::<f32>::new().add(Dense::new(0)).build(&[4]);
+    assert!(matches!(zero_units, Err(LayerError::Config { name: "units", .. })));
+    let dup = Sequential::<f32>::new()
+        .add(Dense::new(2).named("a"))
+        .add(Dense::new(2).named("a"))
+        .build(&[4]);
+    assert!(matches!(dup, Err(LayerError::DuplicateName { .. })));
+    assert!(Sequential::<f32>::new().build(&[4]).is_err());
+    // A batch of the wrong shape is an error, not a panic.
+    let mut model = models::mlp::<f32>(0);
+    let x = ArrayD::<f32>::zeros(vec![2, 1, 28, 27]);
+    let err = model.forward(x.view(), Mode::Train).unwrap_err();
+    assert!(err.to_string().contains("[batch, 1, 28, 28]"), "{err}");
+    // Backward before a training forward.
+    let mut model = models::mlp::<f32>(0);
+    let g = ArrayD::<f32>::zeros(vec![2, 10]);
+    assert!(model.backward(g.view()).is_err());
+}
+
+#[test]
+fn names_are_unique_and_keras_like() {
+    let model = Sequential::<f32>::new()
+        .add(Dense::new(2))
+        .add(ActivationLayer::relu())
+        .add(Dense::new(2))
+        .add(Dense::new(2).named("dense_2"))
+        .add(Dense::new(2));
+    let names: Vec<&str> = model.layers().iter().map(|l| l.name()).collect();
+    assert_eq!(names, ["dense", "relu", "dense_1", "dense_2", "dense_3"]);
+}
+
+#[test]
+fn config_round_trip_rebuilds_the_same_model() {
+    let mut model = models::cnn::<f64>(3);
+    let config = model.config().unwrap();
+    let json = serde_json::to_string(&config).unwrap();
+    let mut rebuilt = Sequential::<f64>::from_config(&serde_json::from_str(&json).unwrap()).unwrap();
+    for (name, p) in model.params() {
+        rebuilt.set_param(&name, p.value().clone()).unwrap();
+    }
+    let x = random(&[2, 1, 28, 28], 1);
+    let a = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    let b = rebuilt.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    assert_eq!(a, b);
+    // Same seed -> same initial weights, without copying anything.
+    let fresh = Sequential::<f64>::from_config(&config).unwrap();
+    assert_eq!(fresh.param("dense.weight").unwrap(), models::cnn::<f64>(3).param("dense.weight").unwrap());
+    assert!(matches!(
+        rebuilt.set_param("dense.weight", Tensor::zeros(vec![3, 3])),
+        Err(LayerError::ParamShape { .. })
+    ));
+    assert!(matches!(
+        rebuilt.set_param("nope.weight", Tensor::zeros(vec![3, 3])),
+        Err(LayerError::UnknownParam { .. })
+    ));
+}
+
+#[test]
+fn weight_layouts_match_onnx() {
+    let model = models::cnn::<f32>(0);
+    assert_eq!(model.param("conv2d.weight").unwrap().value().shape(), [32, 1, 3, 3]);
+    assert_eq!(model.param("conv2d.bias").unwrap().value().shape(), [32]);
+    assert_eq!(model.param("dense.weight").unwrap().value().shape(), [64, 576]);
+}
+
+/// Backward from the logits with (p - y) / N equals backward from the probabilities with the
+/// cross-entropy gradient -y / (p N) through the softmax Jacobian.
+#[test]
+fn fused_softmax_backward_matches_the_jacobian_path() {
+    let mut model = models::mlp_layers::<f64>(5);
+    model.build(&[1, 6, 6]).unwrap();
+    assert_eq!(model.output_activation(), Activation::Softmax);
+    let x = random(&[4, 1, 6, 6], 2);
+    let n = 4.0;
+    let labels = [3usize, 0, 9, 3];
+    let p = model.forward(x.view(), Mode::Train).unwrap().to_owned();
+    let mut d_p = Tensor::zeros(p.raw_dim());
+    let mut d_z = p.mapv(|v| v / n);
+    for (i, &l) in labels.iter().enumerate() {
+        d_p[[i, l]] = -1.0 / (p[[i, l]] * n);
+        d_z[[i, l]] -= 1.0 / n;
+    }
+    model.zero_grad();
+    model.backward(d_p.view()).unwrap();
+    let jacobian: Vec<Tensor<f64>> = model.params().iter().map(|(_, p)| p.grad().clone()).collect();
+    model.rewind_rng();
+    model.forward(x.view(), Mode::Train).unwrap();
+    model.zero_grad();
+    model.backward_from_logits(d_z.view()).unwrap();
+    for ((name, p), want) in model.params().iter().zip(&jacobian) {
+        let diff = (p.grad() - want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-12, "{name}: {diff}");
+    }
+}
+
+#[test]
+fn gradients_accumulate_until_zeroed() {
+    let mut model = models::regression::<f64>(1);
+    let x = random(&[5, 10], 3);
+    let g = random(&[5, 1], 4);
+    model.forward(x.view(), Mode::Train).unwrap();
+    model.backward(g.view()).unwrap();
+    let once = model.param("dense_1.weight").unwrap().grad().clone();
+    model.backward(g.view()).unwrap();
+    let twice = model.param("dense_1.weight").unwrap().grad().clone();
+    assert_eq!(twice, &once * 2.0);
+    model.zero_grad();
+    assert!(model.params().iter().all(|(_, p)| p.grad().iter().all(|&v| v == 0.0)));
+}
+
+#[test]
+fn dropout_masks_depend_only_on_the_seed() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut model = models::mlp::<f32>(11);
+            let x = ArrayD::<f32>::ones(vec![8, 1, 28, 28]);
+            let mut outs = Vec::new();
+            for _ in 0..3 {
+                outs.push(model.forward(x.view(), Mode::Train).unwrap().to_owned());
+            }
+            outs
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    // Successive batches draw different masks; inference is deterministic and mask-free.
+    assert_ne!(one[0], one[1]);
+    let mut model = models::mlp::<f32>(11);
+    let x = ArrayD::<f32>::ones(vec![8, 1, 28, 28]);
+    let a = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    assert_eq!(a, model.forward(x.view(), Mode::Infer).unwrap().to_owned());
+}
+
+#[test]
+fn dropout_scales_survivors() {
+    let mut layer = Dropout::<f64>::new(0.25);
+    layer.build(&[10_000], &mut Rng::new(0)).unwrap();
+    let x = ArrayD::<f64>::ones(vec![1, 10_000]);
+    let y = layer.forward(x.view(), Mode::Train).unwrap();
+    let kept = y.iter().filter(|&&v| v != 0.0).count();
+    assert!(y.iter().all(|&v| v == 0.0 || (v - 4.0 / 3.0).abs() < 1e-12));
+    assert!((7_200..7_800).contains(&kept), "{kept}");
+}
+
+#[test]
+fn batch_norm_uses_batch_statistics_then_running_ones() {
+    let mut bn = BatchNormalization::<f64>::new().momentum(0.0);
+    bn.build(&[2], &mut Rng::new(0)).unwrap();
+    let x = ndarray::arr2(&[[1.0, 10.0], [3.0, 10.0]]).into_dyn();
+    let y = bn.forward(x.view(), Mode::Train).unwrap().to_owned();
+    // Column 0: mean 2, var 1 -> +-1/sqrt(1 + 1e-3). Column 1: constant -> 0.
+    let s = 1.0 / (1.0f64 + 1e-3).sqrt();
+    assert!((y[[0, 0]] + s).abs() < 1e-12 && (y[[1, 0]] - s).abs() < 1e-12);
+    assert_eq!(y[[0, 1]], 0.0);
+    // momentum 0: the running statistics are the last batch's.
+    let infer = bn.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    assert!((infer[[0, 0]] - y[[0, 0]]).abs() < 1e-12);
+    let names: Vec<&str> = bn.params().iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["gamma", "beta", "moving_mean", "moving_variance"]);
+    assert!(!bn.params()[2].is_trainable());
+}
+
+#[test]
+fn conv2d_matches_a_plain_loop() {
+    let mut conv = Conv2D::<f64>::new(3, (2, 3))
+        .strides((2, 1))
+        .padding(neurite_tensor::Padding::Same);
+    conv.build(&[2, 5, 4], &mut Rng::new(9)).unwrap();
+    conv.params_mut()[1].value_mut().assign(&random(&[3], 8));
+    let x = random(&[2, 2, 5, 4], 7);
+    let y = conv.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    let w = conv.params()[0].value().clone();
+    let b = conv.params()[1].value().clone();
+    let win = neurite_tensor::Window2d::new((5, 4), (2, 3), (2, 1), neurite_tensor::Padding::Same).unwrap();
+    assert_eq!(y.shape(), [2, 3, win.out_h, win.out_w]);
+    for n in 0..2 {
+        for f in 0..3 {
+            for oy in 0..win.out_h {
+                for ox in 0..win.out_w {
+                    let mut s = b[f];
+                    for c in 0..2 {
+                        for ky in 0..2 {
+                            for kx in 0..3 {
+                                if let (Some(iy), Some(ix)) = (win.input_row(oy, ky), win.input_col(ox, kx)) {
+                                    s += w[[f, c, ky, kx]] * x[[n, c, iy, ix]];
+                                }
+                            }
+                        }
+                    }
+                    assert!((y[[n, f, oy, ox]] - s).abs() < 1e-12);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn flatten_and_layers_are_usable_alone_in_f32() {
+    let mut model = Sequential::<f32>::with_seed(1)
+        .add(Flatten::new())
+        .add(Dense::new(3).activation(Activation::Tanh));
+    model.build(&[2, 2]).unwrap();
+    let x = ArrayD::<f32>::ones(vec![4, 2, 2]);
+    let y = model.forward(x.view(), Mode::Train).unwrap().to_owned();
+    assert_eq!(y.shape(), [4, 3]);
+    model.backward(ArrayD::<f32>::ones(vec![4, 3]).view()).unwrap();
+    // The first layer's input gradient is never computed.
+    assert_eq!(model.layers()[0].input_grad().len(), 0);
+}
