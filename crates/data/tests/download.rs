@@ -289,7 +289,7 @@ fn offline_error_lists_mirrors_and_manual_routes() {
     };
     let dir = tempfile::tempdir().unwrap();
     let file = FASHION_MNIST.file(Split::Train, FileKind::Images).unwrap();
-    let err = downloader(&[closed.clone()])
+    let err = downloader(std::slice::from_ref(&closed))
         .fetch(&FASHION_MNIST, file, dir.path(), &mut NoProgress)
         .unwrap_err();
     let msg = err.to_string();
