@@ -365,6 +365,6 @@ fn highly_compressible_gzip_grows_its_buffer_correctly() {
     values[12_345] = 9;
     let array: IdxArray = arr(&[2048, 1024], values).into();
     let gz = gzip(&encode_idx(&array, "z").unwrap());
-    assert!(gz.len() < 10_000, "{}", gz.len());
+    assert!(gz.len() < 30_000, "{}", gz.len());
     assert_eq!(read(&gz).unwrap(), array);
 }
