@@ -28,7 +28,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = args
         .dir
-        .or_else(|| std::env::var_os(DATA_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os(DATA_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("data"));
     let datasets: Vec<&DatasetInfo> = match args.dataset.as_str() {
         "all" => neurite_data::DATASETS.to_vec(),
@@ -40,13 +44,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let target = root.join(dataset.name);
         for file in dataset.files {
             if let Some(elsewhere) = valid_copy_elsewhere(dataset, file, &target) {
-                println!("{}/{}: valid copy at {}, not downloading", dataset.name, file.name, elsewhere.display());
+                println!(
+                    "{}/{}: valid copy at {}, not downloading",
+                    dataset.name,
+                    file.name,
+                    elsewhere.display()
+                );
                 continue;
             }
             let mut bar = Bar::new(format!("{}/{}", dataset.name, file.name));
             match downloader.fetch(dataset, file, &target, &mut bar) {
-                Ok(Fetched::AlreadyPresent(path)) => println!("{}: present and valid", path.display()),
-                Ok(Fetched::Downloaded { path, url }) => println!("{}: downloaded from {url}, SHA-256 verified", path.display()),
+                Ok(Fetched::AlreadyPresent(path)) => {
+                    println!("{}: present and valid", path.display())
+                }
+                Ok(Fetched::Downloaded { path, url }) => println!(
+                    "{}: downloaded from {url}, SHA-256 verified",
+                    path.display()
+                ),
                 Err(e) => {
                     eprintln!("error: {e}");
                     failures.push(format!("{}/{}", dataset.name, file.name));
@@ -57,12 +71,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if failures.is_empty() {
         Ok(())
     } else {
-        anyhow::bail!("{} file(s) could not be fetched: {}", failures.len(), failures.join(", "))
+        anyhow::bail!(
+            "{} file(s) could not be fetched: {}",
+            failures.len(),
+            failures.join(", ")
+        )
     }
 }
 
 /// A verified copy of `file` in another directory the resolver searches.
-fn valid_copy_elsewhere(dataset: &DatasetInfo, file: &neurite_data::FileInfo, target: &Path) -> Option<PathBuf> {
+fn valid_copy_elsewhere(
+    dataset: &DatasetInfo,
+    file: &neurite_data::FileInfo,
+    target: &Path,
+) -> Option<PathBuf> {
     Resolver::new()
         .search_dirs(dataset)
         .into_iter()
@@ -90,9 +112,11 @@ impl DownloadProgress for Bar {
             Some(n) => ProgressBar::new(n),
             None => ProgressBar::new_spinner(),
         };
-        let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_message(self.label.clone());
         bar.println(format!("fetching {url}"));
