@@ -158,9 +158,10 @@ pub fn roc_auc_score<F: Score>(y_true: &[usize], scores: ArrayView1<'_, F>) -> R
 /// labels=range(classes))` for three or more classes. Unlike scikit-learn, rows need not sum to
 /// 1: only the order of scores within each class column matters, so logits work too.
 ///
-/// [`Average::Macro`] needs every class present in `y_true` and absent from none of the rest
+/// [`Average::Macro`] needs every class to occur in `y_true` and at least two classes to occur
 /// (else [`MetricError::Undefined`], where scikit-learn returns NaN). [`Average::Weighted`]
 /// weighs each class by its support, so a class absent from `y_true` is ignored.
+/// [`Average::Micro`] pools all (sample, class) pairs into one binary problem.
 ///
 /// # Shapes
 /// `y_true`: `samples` labels; `scores`: `[samples, classes]` with `classes >= 2`.

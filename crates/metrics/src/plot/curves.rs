@@ -46,12 +46,18 @@ fn macro_average(curves: &[&RocCurve]) -> Vec<(f64, f64)> {
     let mut grid: Vec<f64> = curves.iter().flat_map(|c| c.fpr.iter().copied()).collect();
     grid.sort_by(f64::total_cmp);
     grid.dedup();
-    grid.iter()
+    let mut points: Vec<(f64, f64)> = grid
+        .iter()
         .map(|&x| {
             let mean = curves.iter().map(|c| tpr_at(c, x)).sum::<f64>() / curves.len() as f64;
             (x, mean)
         })
-        .collect()
+        .collect();
+    // Every ROC curve starts at (0, 0); the vertical first segment adds no area.
+    if points.first().is_some_and(|&(x, y)| x == 0.0 && y > 0.0) {
+        points.insert(0, (0.0, 0.0));
+    }
+    points
 }
 
 /// TPR of `curve` at false positive rate `x`, linear between points; on a vertical segment the
@@ -253,5 +259,29 @@ impl Figure for CurveFigure {
             .border_style(BLACK)
             .draw()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macro_average_keeps_corners_and_starts_at_origin() {
+        let perfect = RocCurve {
+            fpr: vec![0.0, 0.0, 1.0],
+            tpr: vec![0.0, 1.0, 1.0],
+            thresholds: vec![f64::INFINITY, 0.9, 0.1],
+        };
+        let chance = RocCurve {
+            fpr: vec![0.0, 1.0],
+            tpr: vec![0.0, 1.0],
+            thresholds: vec![f64::INFINITY, 0.5],
+        };
+        let points = macro_average(&[&perfect, &chance]);
+        assert_eq!(points, vec![(0.0, 0.0), (0.0, 0.5), (1.0, 1.0)]);
+        let (x, y): (Vec<f64>, Vec<f64>) = points.into_iter().unzip();
+        assert_eq!(auc(&x, &y).unwrap(), 0.75);
+        assert_eq!(tpr_at(&chance, 0.25), 0.25);
     }
 }
