@@ -108,7 +108,9 @@ impl<F: Float> Sequential<F> {
     ///
     /// # Errors
     /// As [`Sequential::load`].
-    pub fn load_with_optimizer(path: impl AsRef<Path>) -> Result<(Self, Option<SavedOptimizer<F>>)> {
+    pub fn load_with_optimizer(
+        path: impl AsRef<Path>,
+    ) -> Result<(Self, Option<SavedOptimizer<F>>)> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
             path: path.to_path_buf(),
@@ -142,13 +144,23 @@ impl<F: Float> Sequential<F> {
                     "parameter '{name}' starts with the reserved prefix '{OPTIMIZER_PREFIX}'; rename the layer"
                 )));
             }
-            tensors.push((name.clone(), p.value().shape().to_vec(), le_bytes(p.value())));
+            tensors.push((
+                name.clone(),
+                p.value().shape().to_vec(),
+                le_bytes(p.value()),
+            ));
         }
         if let Some(opt) = optimizer {
             meta.insert(String::from("optimizer"), opt.optimizer.clone());
-            meta.insert(String::from("optimizer.iterations"), opt.iterations.to_string());
+            meta.insert(
+                String::from("optimizer.iterations"),
+                opt.iterations.to_string(),
+            );
             // `{:?}` prints the shortest decimal that parses back to the same f64.
-            meta.insert(String::from("optimizer.learning_rate"), format!("{:?}", opt.learning_rate));
+            meta.insert(
+                String::from("optimizer.learning_rate"),
+                format!("{:?}", opt.learning_rate),
+            );
             for (name, value) in &opt.tensors {
                 let owner = name.rsplit_once('/').map(|(param, _)| param);
                 if !owner.is_some_and(|owner| params.iter().any(|(n, _)| n == owner)) {
@@ -156,7 +168,11 @@ impl<F: Float> Sequential<F> {
                         "optimizer tensor '{name}' is not named '<parameter>/<slot>' after a parameter of this model"
                     )));
                 }
-                tensors.push((format!("{OPTIMIZER_PREFIX}{name}"), value.shape().to_vec(), le_bytes(value)));
+                tensors.push((
+                    format!("{OPTIMIZER_PREFIX}{name}"),
+                    value.shape().to_vec(),
+                    le_bytes(value),
+                ));
             }
         }
         let dtype = dtype_of::<F>();
@@ -174,18 +190,22 @@ impl<F: Float> Sequential<F> {
     ///
     /// # Errors
     /// As [`Sequential::load`].
-    pub fn from_safetensors(bytes: &[u8], path: &Path) -> Result<(Self, Option<SavedOptimizer<F>>)> {
+    pub fn from_safetensors(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<(Self, Option<SavedOptimizer<F>>)> {
         let at = || path.to_path_buf();
         let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
             path: at(),
             reason: e.to_string(),
             hint: "the file is truncated, was not fully written, or is not a safetensors file",
         })?;
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Corrupt {
-            path: at(),
-            reason: e.to_string(),
-            hint: "the header is damaged",
-        })?;
+        let (_, header) =
+            SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Corrupt {
+                path: at(),
+                reason: e.to_string(),
+                hint: "the header is damaged",
+            })?;
         let meta: BTreeMap<String, String> = header
             .metadata()
             .as_ref()
@@ -200,11 +220,16 @@ impl<F: Float> Sequential<F> {
             model.push(layer.build());
         }
         let layer_error = |source| ModelFileError::Layer { path: at(), source };
-        let shapes = model.output_shapes(&config.input_shape).map_err(layer_error)?;
+        let shapes = model
+            .output_shapes(&config.input_shape)
+            .map_err(layer_error)?;
         let expected = expected_params(&model, &config.input_shape, &shapes);
         let mut values = Vec::with_capacity(expected.len());
         for (name, shape) in &expected {
-            values.push((name.clone(), read_tensor::<F>(&file, name, Some(shape), path)?));
+            values.push((
+                name.clone(),
+                read_tensor::<F>(&file, name, Some(shape), path)?,
+            ));
         }
         let optimizer = read_optimizer::<F>(&file, &meta, &expected, path)?;
         for name in file.names() {
@@ -235,7 +260,11 @@ fn read_header<F: Float>(meta: &BTreeMap<String, String>, path: &Path) -> Result
     };
     match meta.get("format").map(String::as_str) {
         Some(FORMAT_NAME) => {}
-        Some(other) => return Err(format_error(format!("format '{other}' is not '{FORMAT_NAME}'"))),
+        Some(other) => {
+            return Err(format_error(format!(
+                "format '{other}' is not '{FORMAT_NAME}'"
+            )));
+        }
         None => {
             return Err(format_error(String::from(
                 "no 'format' metadata: a safetensors file, but not a neurite model file",
@@ -294,10 +323,12 @@ fn expected_params<F: Float>(
                 }
                 p
             }
-            LayerConfig::BatchNormalization(_) => ["gamma", "beta", "moving_mean", "moving_variance"]
-                .into_iter()
-                .map(|n| (n, vec![first]))
-                .collect(),
+            LayerConfig::BatchNormalization(_) => {
+                ["gamma", "beta", "moving_mean", "moving_variance"]
+                    .into_iter()
+                    .map(|n| (n, vec![first]))
+                    .collect()
+            }
             LayerConfig::MaxPooling2D(_)
             | LayerConfig::AveragePooling2D(_)
             | LayerConfig::GlobalAveragePooling2D(_)
@@ -306,7 +337,11 @@ fn expected_params<F: Float>(
             | LayerConfig::Dropout(_)
             | LayerConfig::Activation(_) => Vec::new(),
         };
-        out.extend(params.into_iter().map(|(p, s)| (format!("{}.{p}", layer.name()), s)));
+        out.extend(
+            params
+                .into_iter()
+                .map(|(p, s)| (format!("{}.{p}", layer.name()), s)),
+        );
     }
     out
 }
@@ -327,10 +362,14 @@ fn read_tensor<F: Float>(
         .tensor(name)
         .map_err(|_| problem(String::from("is missing from the file")))?;
     if view.dtype() != dtype_of::<F>() {
-        return Err(problem(format!("has type {:?}, expected {:?}", view.dtype(), dtype_of::<F>())));
+        return Err(problem(format!(
+            "has type {:?}, expected {:?}",
+            view.dtype(),
+            dtype_of::<F>()
+        )));
     }
     if let Some(shape) = shape {
-        if view.shape() != shape {
+        if view.shape() != &shape[..] {
             return Err(problem(format!(
                 "has shape {:?}, the architecture needs {shape:?}",
                 view.shape()
@@ -341,7 +380,11 @@ fn read_tensor<F: Float>(
         Dtype::F64 => view
             .data()
             .chunks_exact(8)
-            .map(|b| F::from_f64(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
+            .map(|b| {
+                F::from_f64(f64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+            })
             .collect(),
         _ => view
             .data()
@@ -384,7 +427,9 @@ fn read_optimizer<F: Float>(
     let mut tensors = Vec::with_capacity(names.len());
     for full in names {
         let name = &full[OPTIMIZER_PREFIX.len()..];
-        let owner = name.rsplit_once('/').and_then(|(param, _)| params.iter().find(|(n, _)| n == param));
+        let owner = name
+            .rsplit_once('/')
+            .and_then(|(param, _)| params.iter().find(|(n, _)| n == param));
         let Some((_, shape)) = owner else {
             return Err(ModelFileError::Tensor {
                 path: path.to_path_buf(),
@@ -393,7 +438,10 @@ fn read_optimizer<F: Float>(
             });
         };
         // Slots hold one value per parameter element (momentum, velocity, ...).
-        tensors.push((name.to_string(), read_tensor::<F>(file, full, Some(shape), path)?));
+        tensors.push((
+            name.to_string(),
+            read_tensor::<F>(file, full, Some(shape), path)?,
+        ));
     }
     Ok(Some(SavedOptimizer {
         optimizer: optimizer.clone(),
@@ -404,11 +452,19 @@ fn read_optimizer<F: Float>(
 }
 
 fn dtype_of<F: Float>() -> Dtype {
-    if std::mem::size_of::<F>() == 8 { Dtype::F64 } else { Dtype::F32 }
+    if std::mem::size_of::<F>() == 8 {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    }
 }
 
 fn dtype_name<F: Float>() -> &'static str {
-    if std::mem::size_of::<F>() == 8 { "F64" } else { "F32" }
+    if std::mem::size_of::<F>() == 8 {
+        "F64"
+    } else {
+        "F32"
+    }
 }
 
 /// The values' exact bytes: `F` is f32 or f64, and both survive the trip through f64.
@@ -416,6 +472,8 @@ fn le_bytes<F: Float>(t: &Tensor<F>) -> Vec<u8> {
     if std::mem::size_of::<F>() == 8 {
         t.iter().flat_map(|v| v.as_f64().to_le_bytes()).collect()
     } else {
-        t.iter().flat_map(|v| (v.as_f64() as f32).to_le_bytes()).collect()
+        t.iter()
+            .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
+            .collect()
     }
 }

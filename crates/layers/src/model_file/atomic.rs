@@ -18,14 +18,21 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelFileErr
         });
     };
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp: PathBuf =
-        path.with_file_name(format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id()));
+    let temp: PathBuf = path.with_file_name(format!(
+        ".{}.{}.{n}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ModelFileError::Io { path, source }
     };
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp).map_err(io(&temp))?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io(&temp))?;
         file.write_all(bytes).map_err(io(&temp))?;
         file.sync_all().map_err(io(&temp))?;
         fs::rename(&temp, path).map_err(io(path))
