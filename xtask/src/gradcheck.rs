@@ -80,25 +80,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let model_cases_n = (args.cases / 10).max(1);
     for case in layer_cases() {
         if wanted(case.name) {
-            outcomes.push(run_family(case.name, args.cases, args.seed, false, case.run));
+            outcomes.push(run_family(
+                case.name, args.cases, args.seed, false, case.run,
+            ));
             print_line(outcomes.last().expect("just pushed"));
         }
     }
     for case in loss_cases() {
         if wanted(case.name) {
-            outcomes.push(run_family(case.name, args.cases, args.seed, false, case.run));
+            outcomes.push(run_family(
+                case.name, args.cases, args.seed, false, case.run,
+            ));
             print_line(outcomes.last().expect("just pushed"));
         }
     }
     for case in model_cases() {
         if wanted(case.name) {
-            outcomes.push(run_family(case.name, model_cases_n, args.seed, true, case.run));
+            outcomes.push(run_family(
+                case.name,
+                model_cases_n,
+                args.seed,
+                true,
+                case.run,
+            ));
             print_line(outcomes.last().expect("just pushed"));
         }
     }
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.failures.is_empty()).collect();
     for o in &failed {
-        eprintln!("FAILED {} ({} of {} cases):", o.name, o.failures.len(), o.cases);
+        eprintln!(
+            "FAILED {} ({} of {} cases):",
+            o.name,
+            o.failures.len(),
+            o.cases
+        );
         for f in o.failures.iter().take(5) {
             eprintln!("  {f}");
         }
@@ -119,7 +134,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn print_line(o: &Outcome) {
-    let status = if o.failures.is_empty() { "" } else { "  FAILED" };
+    let status = if o.failures.is_empty() {
+        ""
+    } else {
+        "  FAILED"
+    };
     println!(
         "{:<48} {:>6} {:>9} {:>6} {:>10.2e}  {}{status}",
         o.name, o.cases, o.report.checked, o.report.skipped, o.report.worst, o.report.worst_at

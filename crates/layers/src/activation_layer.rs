@@ -165,7 +165,10 @@ impl<F: Float> Layer<F> for ActivationLayer<F> {
             .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), sample)?;
         ensure_shape(&mut self.y, input.shape());
-        self.cfg.activation.forward(input.view(), self.y.view_mut()).in_layer(describe)?;
+        self.cfg
+            .activation
+            .forward(input.view(), self.y.view_mut())
+            .in_layer(describe)?;
         self.cached = mode == Mode::Train;
         if self.cached {
             ensure_shape(&mut self.x, input.shape());

@@ -94,7 +94,7 @@ impl<F: Float> BatchNormalization<F> {
 }
 
 /// `[N, C, rest...]` seen as `[N, C, S]`.
-fn as_ncs<F>(shape: &[usize]) -> (usize, usize, usize) {
+fn as_ncs(shape: &[usize]) -> (usize, usize, usize) {
     (shape[0], shape[1], shape[2..].iter().product())
 }
 
@@ -172,12 +172,19 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
             .as_ref()
             .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), sample)?;
-        let (n, c, s) = as_ncs::<F>(input.shape());
+        let (n, c, s) = as_ncs(input.shape());
         ensure_shape(&mut self.y, input.shape());
         // Copies only if the caller passed a non-standard layout.
         let x = input.as_standard_layout();
-        let x = x.view().into_shape_with_order((n, c, s)).expect("standard layout");
-        let mut y = self.y.view_mut().into_shape_with_order((n, c, s)).expect("standard");
+        let x = x
+            .view()
+            .into_shape_with_order((n, c, s))
+            .expect("standard layout");
+        let mut y = self
+            .y
+            .view_mut()
+            .into_shape_with_order((n, c, s))
+            .expect("standard");
         let (gamma, beta) = (self.gamma.value(), self.beta.value());
         let eps = F::from_f64(self.cfg.epsilon);
         self.cached = mode == Mode::Train;
@@ -193,7 +200,11 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
             return Ok(self.y.view());
         }
         ensure_shape(&mut self.x_hat, &[n, c, s]);
-        let mut x_hat = self.x_hat.view_mut().into_dimensionality::<Ix3>().expect("3-D");
+        let mut x_hat = self
+            .x_hat
+            .view_mut()
+            .into_dimensionality::<Ix3>()
+            .expect("3-D");
         self.inv_std.resize(c, F::zero());
         let count = F::from_usize(n * s);
         let momentum = F::from_f64(self.cfg.momentum);
@@ -228,22 +239,29 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
             return Err(LayerError::NoForwardCache { layer: describe() });
         }
         check_grad(&describe, d_output.shape(), self.y.shape())?;
-        let (n, c, s) = as_ncs::<F>(d_output.shape());
+        let (n, c, s) = as_ncs(d_output.shape());
         let d_y = d_output.as_standard_layout();
-        let d_y = d_y.view().into_shape_with_order((n, c, s)).expect("standard layout");
+        let d_y = d_y
+            .view()
+            .into_shape_with_order((n, c, s))
+            .expect("standard layout");
         let x_hat = self.x_hat.view().into_dimensionality::<Ix3>().expect("3-D");
         if opts.need_input_grad {
             ensure_shape(&mut self.d_x, self.y.shape());
         }
         let mut d_x = self.d_x.view_mut();
-        let mut d_x = opts
-            .need_input_grad
-            .then(|| d_x.view_mut().into_shape_with_order((n, c, s)).expect("standard"));
+        let mut d_x = opts.need_input_grad.then(|| {
+            d_x.view_mut()
+                .into_shape_with_order((n, c, s))
+                .expect("standard")
+        });
         let count = F::from_usize(n * s);
         for ch in 0..c {
             let (dyc, hc) = (d_y.index_axis(Axis(1), ch), x_hat.index_axis(Axis(1), ch));
             let sum_dy = dyc.sum();
-            let sum_dy_xhat: F = Zip::from(&dyc).and(&hc).fold(F::zero(), |a, &d, &h| a + d * h);
+            let sum_dy_xhat: F = Zip::from(&dyc)
+                .and(&hc)
+                .fold(F::zero(), |a, &d, &h| a + d * h);
             self.gamma.grad_mut()[ch] += sum_dy_xhat;
             self.beta.grad_mut()[ch] += sum_dy;
             if let Some(d_x) = d_x.as_mut() {
@@ -262,7 +280,12 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
     }
 
     fn params(&self) -> Vec<&Param<F>> {
-        vec![&self.gamma, &self.beta, &self.moving_mean, &self.moving_variance]
+        vec![
+            &self.gamma,
+            &self.beta,
+            &self.moving_mean,
+            &self.moving_variance,
+        ]
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param<F>> {

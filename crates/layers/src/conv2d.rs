@@ -1,20 +1,35 @@
-//! `Conv2D`: 2-D convolution over NCHW batches, as im2col + one GEMM for the whole batch.
+//! `Conv2D`: 2-D convolution over NCHW batches as im2col + GEMM, with two strategies.
 //!
-//! The batch is unfolded into one wide column matrix `[C * KH * KW, N * OH * OW]` (samples in
-//! parallel), so the convolution is a single large GEMM `[F, C * KH * KW] x [C * KH * KW, N * OH
-//! * OW]` split over all threads, then scattered to NCHW with the bias added. This beat one GEMM
-//! per sample on the reference CNN (see the crate docs for the measurements): the late layers
-//! have few output positions per sample (`OH * OW` = 9 for the third convolution), where small
-//! per-sample products waste the kernel.
+//! - **Per sample** (planes of at least [`PER_SAMPLE_MIN_POSITIONS`] output positions): each
+//!   sample is unfolded into `[C * KH * KW, OH * OW]` and multiplied by the weight `[F, C * KH *
+//!   KW]` straight into its NCHW output, samples in parallel, one single-threaded GEMM each.
+//! - **Wide** (small planes): the batch is unfolded into one `[C * KH * KW, N * OH * OW]` matrix,
+//!   multiplied in one GEMM split over all threads, then scattered to NCHW. A per-sample product
+//!   with only 9 columns (the third convolution of the reference CNN) wastes the GEMM kernel.
 //!
-//! Backward: `d_W += d_Z cols^T` (one GEMM over the batch), `d_cols = W^T d_Z`, then col2im adds
-//! the columns back onto `d_x`.
+//! Measured forward on the reference CNN's shapes, batch 64, 2 threads (`cargo run --release -p
+//! neurite-layers --example conv_strategy`, best of 30, on a loaded machine): first conv
+//! per-sample 0.39 ms vs wide 0.76 ms; second 3.54 vs 5.27 ms; third 2.55 vs 1.67 ms.
+//!
+//! Backward: per sample, `d_W` is accumulated by fixed chunks of [`DW_CHUNK`] samples into
+//! partial sums added in chunk order (deterministic whatever the thread count), `d_cols = W^T
+//! d_Z` per sample, then col2im. Wide: `d_W += d_Z cols^T` as one GEMM after gathering `d_Z` to
+//! `[F, N * OH * OW]`, `d_cols = W^T d_Z`, col2im.
 
-use ndarray::{ArrayViewD, Axis, Ix2, Ix4, Zip};
+use ndarray::{ArrayViewD, Axis, Ix2, Ix3, Ix4, Zip};
 use neurite_tensor::{
-    Fans, Float, Initializer, Padding, Param, Rng, Tensor, Transpose, Window2d, col2im_wide, gemm,
-    im2col_wide,
+    Fans, Float, Initializer, Padding, Param, Rng, Tensor, Transpose, Window2d, col2im_batch,
+    col2im_wide, gemm, gemm_serial, im2col_batch, im2col_wide,
 };
+use rayon::prelude::*;
+
+/// Output planes with at least this many positions use one GEMM per sample; smaller ones use
+/// one wide GEMM for the batch (see the module docs for the measurements).
+pub const PER_SAMPLE_MIN_POSITIONS: usize = 64;
+
+/// Samples per partial weight gradient in the per-sample backward pass. Fixed, so the order of
+/// the sums (and the result, bit for bit) does not depend on the thread count.
+pub const DW_CHUNK: usize = 8;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
@@ -63,8 +78,11 @@ pub struct Conv2D<F: Float> {
     built: Option<([usize; 3], Window2d)>,
     weight: Param<F>,
     bias: Option<Param<F>>,
-    /// Unfolded input `[C * KH * KW, N * OH * OW]` (kept for the weight gradient).
+    /// Unfolded input (kept for the weight gradient): `[N, C * KH * KW, OH * OW]` per sample,
+    /// `[C * KH * KW, N * OH * OW]` wide.
     cols: Tensor<F>,
+    /// Partial weight gradients `[chunks, F, C * KH * KW]` (per-sample strategy).
+    partials: Tensor<F>,
     /// The GEMM result `[F, N * OH * OW]`, or its gradient in backward.
     wide: Tensor<F>,
     /// Pre-activation `[N, F, OH, OW]`.
@@ -102,6 +120,7 @@ impl<F: Float> Conv2D<F> {
             weight: Param::new("weight", empty()),
             bias: None,
             cols: empty(),
+            partials: empty(),
             wide: empty(),
             z: empty(),
             y: empty(),
@@ -160,10 +179,18 @@ impl<F: Float> Conv2D<F> {
             return Err(config_error("filters", "0".into(), "must be at least 1"));
         }
         if cfg.kernel_size.contains(&0) {
-            return Err(config_error("kernel_size", format!("{:?}", cfg.kernel_size), "must be at least 1x1"));
+            return Err(config_error(
+                "kernel_size",
+                format!("{:?}", cfg.kernel_size),
+                "must be at least 1x1",
+            ));
         }
         if cfg.strides.contains(&0) {
-            return Err(config_error("strides", format!("{:?}", cfg.strides), "must be at least 1"));
+            return Err(config_error(
+                "strides",
+                format!("{:?}", cfg.strides),
+                "must be at least 1",
+            ));
         }
         let shape_error = |hint: String| LayerError::Shape {
             layer: describe(cfg),
@@ -184,9 +211,8 @@ impl<F: Float> Conv2D<F> {
         }
         let [kh, kw] = cfg.kernel_size;
         let [sh, sw] = cfg.strides;
-        Window2d::new((h, w), (kh, kw), (sh, sw), cfg.padding).map_err(|e| {
-            shape_error(format!("{e}; use padding 'same' or a smaller kernel"))
-        })
+        Window2d::new((h, w), (kh, kw), (sh, sw), cfg.padding)
+            .map_err(|e| shape_error(format!("{e}; use padding 'same' or a smaller kernel")))
     }
 }
 
@@ -231,10 +257,18 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         let [kh, kw] = self.cfg.kernel_size;
         let fans = Fans::conv2d(f, c, kh, kw);
         let describe = || describe(&self.cfg);
-        let w = self.cfg.kernel_initializer.init(&[f, c, kh, kw], fans, rng).in_layer(describe)?;
+        let w = self
+            .cfg
+            .kernel_initializer
+            .init(&[f, c, kh, kw], fans, rng)
+            .in_layer(describe)?;
         self.weight = Param::new("weight", w);
         self.bias = if self.cfg.use_bias {
-            let b = self.cfg.bias_initializer.init(&[f], fans, rng).in_layer(describe)?;
+            let b = self
+                .cfg
+                .bias_initializer
+                .init(&[f], fans, rng)
+                .in_layer(describe)?;
             Some(Param::new("bias", b))
         } else {
             None
@@ -246,35 +280,119 @@ impl<F: Float> Layer<F> for Conv2D<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe(&self.cfg);
-        let (sample, win) = self.built.ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
+        let (sample, win) = self
+            .built
+            .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), &sample)?;
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
         let (n, f) = (x.shape()[0], self.cfg.filters);
         let (ckk, p) = (sample[0] * win.kernel_len(), win.out_len());
+        if p >= PER_SAMPLE_MIN_POSITIONS {
+            ensure_shape(&mut self.cols, &[n, ckk, p]);
+            ensure_shape(&mut self.z, &[n, f, win.out_h, win.out_w]);
+            ensure_shape(&mut self.y, &[n, f, win.out_h, win.out_w]);
+            let cols = self
+                .cols
+                .view_mut()
+                .into_dimensionality::<Ix3>()
+                .expect("3-D");
+            im2col_batch(x, &win, cols).in_layer(describe)?;
+            let w = self.weight.value().as_standard_layout();
+            let w = w
+                .view()
+                .into_shape_with_order((f, ckk))
+                .expect("weight is [F, C, KH, KW]");
+            let bias = self.bias.as_ref().map(|b| b.value().view());
+            let mut z = self
+                .z
+                .view_mut()
+                .into_shape_with_order((n, f, p))
+                .expect("standard layout");
+            let cols = self.cols.view().into_dimensionality::<Ix3>().expect("3-D");
+            Zip::from(z.outer_iter_mut())
+                .and(cols.outer_iter())
+                .par_for_each(|mut z, cols| {
+                    let beta = match &bias {
+                        Some(b) => {
+                            for (mut row, &b) in z.outer_iter_mut().zip(b.iter()) {
+                                row.fill(b);
+                            }
+                            F::one()
+                        }
+                        None => F::zero(),
+                    };
+                    gemm_serial(F::one(), w, Transpose::No, cols, Transpose::No, beta, z)
+                        .expect("shapes fixed by build");
+                });
+            self.cfg
+                .activation
+                .forward(self.z.view(), self.y.view_mut())
+                .in_layer(describe)?;
+            self.cached = mode == Mode::Train;
+            return Ok(self.y.view());
+        }
         ensure_shape(&mut self.cols, &[ckk, n * p]);
         ensure_shape(&mut self.wide, &[f, n * p]);
         ensure_shape(&mut self.z, &[n, f, win.out_h, win.out_w]);
         ensure_shape(&mut self.y, &[n, f, win.out_h, win.out_w]);
-        let cols = self.cols.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+        let cols = self
+            .cols
+            .view_mut()
+            .into_dimensionality::<Ix2>()
+            .expect("2-D");
         im2col_wide(x, &win, cols).in_layer(describe)?;
         let w = self.weight.value().as_standard_layout();
-        let w = w.view().into_shape_with_order((f, ckk)).expect("weight is [F, C, KH, KW]");
+        let w = w
+            .view()
+            .into_shape_with_order((f, ckk))
+            .expect("weight is [F, C, KH, KW]");
         let cols = self.cols.view().into_dimensionality::<Ix2>().expect("2-D");
-        let wide = self.wide.view_mut().into_dimensionality::<Ix2>().expect("2-D");
-        gemm(F::one(), w, Transpose::No, cols, Transpose::No, F::zero(), wide).in_layer(describe)?;
+        let wide = self
+            .wide
+            .view_mut()
+            .into_dimensionality::<Ix2>()
+            .expect("2-D");
+        gemm(
+            F::one(),
+            w,
+            Transpose::No,
+            cols,
+            Transpose::No,
+            F::zero(),
+            wide,
+        )
+        .in_layer(describe)?;
         // Scatter [F, N, P] into NCHW [N, F, P], adding the bias on the way.
-        let wide = self.wide.view().into_shape_with_order((f, n, p)).expect("[F, N*P]");
+        let wide = self
+            .wide
+            .view()
+            .into_shape_with_order((f, n, p))
+            .expect("[F, N*P]");
         let wide = wide.permuted_axes([1, 0, 2]);
-        let z = self.z.view_mut().into_shape_with_order((n, f, p)).expect("standard layout");
+        let z = self
+            .z
+            .view_mut()
+            .into_shape_with_order((n, f, p))
+            .expect("standard layout");
         match &self.bias {
             Some(b) => {
-                let b = b.value().view().into_shape_with_order((1, f, 1)).expect("[F]");
+                let b = b
+                    .value()
+                    .view()
+                    .into_shape_with_order((1, f, 1))
+                    .expect("[F]");
                 let b = b.broadcast((n, f, p)).expect("broadcast [1, F, 1]");
-                Zip::from(z).and(&wide).and(&b).par_for_each(|z, &v, &b| *z = v + b);
+                Zip::from(z)
+                    .and(&wide)
+                    .and(&b)
+                    .par_for_each(|z, &v, &b| *z = v + b);
             }
             None => Zip::from(z).and(&wide).par_for_each(|z, &v| *z = v),
         }
-        self.cfg.activation.forward(self.z.view(), self.y.view_mut()).in_layer(describe)?;
+        self.cfg
+            .activation
+            .forward(self.z.view(), self.y.view_mut())
+            .in_layer(describe)?;
         self.cached = mode == Mode::Train;
         Ok(self.y.view())
     }
@@ -301,18 +419,139 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         };
         let (n, f) = (self.y.shape()[0], self.cfg.filters);
         let (ckk, p) = (sample[0] * win.kernel_len(), win.out_len());
+        if p >= PER_SAMPLE_MIN_POSITIONS {
+            // Copies only if the caller passed a non-standard layout.
+            let d_z = d_z.as_standard_layout();
+            let d_z = d_z
+                .view()
+                .into_shape_with_order((n, f, p))
+                .expect("standard layout");
+            let cols = self.cols.view().into_dimensionality::<Ix3>().expect("3-D");
+            let chunks = n.div_ceil(DW_CHUNK);
+            ensure_shape(&mut self.partials, &[chunks, f, ckk]);
+            let mut partials = self
+                .partials
+                .view_mut()
+                .into_dimensionality::<Ix3>()
+                .expect("3-D");
+            partials
+                .axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(k, mut partial)| {
+                    let samples = k * DW_CHUNK..((k + 1) * DW_CHUNK).min(n);
+                    for (j, s) in samples.enumerate() {
+                        let beta = if j == 0 { F::zero() } else { F::one() };
+                        let (d_zs, cols_s) =
+                            (d_z.index_axis(Axis(0), s), cols.index_axis(Axis(0), s));
+                        gemm_serial(
+                            F::one(),
+                            d_zs,
+                            Transpose::No,
+                            cols_s,
+                            Transpose::Yes,
+                            beta,
+                            partial.view_mut(),
+                        )
+                        .expect("shapes fixed by build");
+                    }
+                });
+            let mut d_w = self
+                .weight
+                .grad_mut()
+                .view_mut()
+                .into_shape_with_order((f, ckk))
+                .expect("[F, CKK]");
+            let partials = self
+                .partials
+                .view()
+                .into_dimensionality::<Ix3>()
+                .expect("3-D");
+            for partial in partials.outer_iter() {
+                Zip::from(&mut d_w).and(&partial).for_each(|g, &v| *g += v);
+            }
+            if let Some(bias) = &mut self.bias {
+                for (g, plane) in bias.grad_mut().iter_mut().zip(d_z.axis_iter(Axis(1))) {
+                    *g += plane.sum();
+                }
+            }
+            if opts.need_input_grad {
+                ensure_shape(&mut self.d_cols, &[n, ckk, p]);
+                ensure_shape(&mut self.d_x, &[n, sample[0], sample[1], sample[2]]);
+                let w = self.weight.value().as_standard_layout();
+                let w = w
+                    .view()
+                    .into_shape_with_order((f, ckk))
+                    .expect("weight is [F, C, KH, KW]");
+                let mut d_cols = self
+                    .d_cols
+                    .view_mut()
+                    .into_dimensionality::<Ix3>()
+                    .expect("3-D");
+                Zip::from(d_cols.outer_iter_mut())
+                    .and(d_z.outer_iter())
+                    .par_for_each(|d_cols, d_z| {
+                        gemm_serial(
+                            F::one(),
+                            w,
+                            Transpose::Yes,
+                            d_z,
+                            Transpose::No,
+                            F::zero(),
+                            d_cols,
+                        )
+                        .expect("shapes fixed by build");
+                    });
+                self.d_x.fill(F::zero());
+                let d_cols = self
+                    .d_cols
+                    .view()
+                    .into_dimensionality::<Ix3>()
+                    .expect("3-D");
+                let d_x = self
+                    .d_x
+                    .view_mut()
+                    .into_dimensionality::<Ix4>()
+                    .expect("4-D");
+                col2im_batch(d_cols, &win, d_x).in_layer(describe)?;
+            }
+            return Ok(());
+        }
         // Gather NCHW [N, F, P] into [F, N * P] (the wide layout the GEMMs need).
         {
             // Copies only if the caller passed a non-standard layout.
             let d_z = d_z.as_standard_layout();
-            let d_z = d_z.view().into_shape_with_order((n, f, p)).expect("standard layout");
-            let wide = self.wide.view_mut().into_shape_with_order((f, n, p)).expect("[F, N*P]");
-            Zip::from(wide.permuted_axes([1, 0, 2])).and(&d_z).par_for_each(|w, &d| *w = d);
+            let d_z = d_z
+                .view()
+                .into_shape_with_order((n, f, p))
+                .expect("standard layout");
+            let wide = self
+                .wide
+                .view_mut()
+                .into_shape_with_order((f, n, p))
+                .expect("[F, N*P]");
+            Zip::from(wide.permuted_axes([1, 0, 2]))
+                .and(&d_z)
+                .par_for_each(|w, &d| *w = d);
         }
         let d_wide = self.wide.view().into_dimensionality::<Ix2>().expect("2-D");
         let cols = self.cols.view().into_dimensionality::<Ix2>().expect("2-D");
-        let d_w = self.weight.grad_mut().view_mut().into_shape_with_order((f, ckk)).expect("[F, CKK]");
-        gemm(F::one(), d_wide, Transpose::No, cols, Transpose::Yes, F::one(), d_w).in_layer(describe)?;
+        let d_w = self
+            .weight
+            .grad_mut()
+            .view_mut()
+            .into_shape_with_order((f, ckk))
+            .expect("[F, CKK]");
+        gemm(
+            F::one(),
+            d_wide,
+            Transpose::No,
+            cols,
+            Transpose::Yes,
+            F::one(),
+            d_w,
+        )
+        .in_layer(describe)?;
         if let Some(bias) = &mut self.bias {
             for (g, row) in bias.grad_mut().iter_mut().zip(d_wide.axis_iter(Axis(0))) {
                 *g += row.sum();
@@ -322,13 +561,36 @@ impl<F: Float> Layer<F> for Conv2D<F> {
             ensure_shape(&mut self.d_cols, &[ckk, n * p]);
             ensure_shape(&mut self.d_x, &[n, sample[0], sample[1], sample[2]]);
             let w = self.weight.value().as_standard_layout();
-            let w = w.view().into_shape_with_order((f, ckk)).expect("weight is [F, C, KH, KW]");
-            let d_cols = self.d_cols.view_mut().into_dimensionality::<Ix2>().expect("2-D");
-            gemm(F::one(), w, Transpose::Yes, d_wide, Transpose::No, F::zero(), d_cols)
-                .in_layer(describe)?;
+            let w = w
+                .view()
+                .into_shape_with_order((f, ckk))
+                .expect("weight is [F, C, KH, KW]");
+            let d_cols = self
+                .d_cols
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D");
+            gemm(
+                F::one(),
+                w,
+                Transpose::Yes,
+                d_wide,
+                Transpose::No,
+                F::zero(),
+                d_cols,
+            )
+            .in_layer(describe)?;
             self.d_x.fill(F::zero());
-            let d_cols = self.d_cols.view().into_dimensionality::<Ix2>().expect("2-D");
-            let d_x = self.d_x.view_mut().into_dimensionality::<Ix4>().expect("4-D");
+            let d_cols = self
+                .d_cols
+                .view()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D");
+            let d_x = self
+                .d_x
+                .view_mut()
+                .into_dimensionality::<Ix4>()
+                .expect("4-D");
             col2im_wide(d_cols, &win, d_x).in_layer(describe)?;
         }
         Ok(())
@@ -339,11 +601,15 @@ impl<F: Float> Layer<F> for Conv2D<F> {
     }
 
     fn params(&self) -> Vec<&Param<F>> {
-        std::iter::once(&self.weight).chain(self.bias.as_ref()).collect()
+        std::iter::once(&self.weight)
+            .chain(self.bias.as_ref())
+            .collect()
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param<F>> {
-        std::iter::once(&mut self.weight).chain(self.bias.as_mut()).collect()
+        std::iter::once(&mut self.weight)
+            .chain(self.bias.as_mut())
+            .collect()
     }
 
     fn output_activation(&self) -> Activation {

@@ -182,10 +182,18 @@ impl<F: Float> Layer<F> for Dense<F> {
         let units = self.cfg.units;
         let fans = Fans::dense(inputs, units);
         let describe = || describe(&self.cfg);
-        let w = self.cfg.kernel_initializer.init(&[units, inputs], fans, rng).in_layer(describe)?;
+        let w = self
+            .cfg
+            .kernel_initializer
+            .init(&[units, inputs], fans, rng)
+            .in_layer(describe)?;
         self.weight = Param::new("weight", w);
         self.bias = if self.cfg.use_bias {
-            let b = self.cfg.bias_initializer.init(&[units], fans, rng).in_layer(describe)?;
+            let b = self
+                .cfg
+                .bias_initializer
+                .init(&[units], fans, rng)
+                .in_layer(describe)?;
             Some(Param::new("bias", b))
         } else {
             None
@@ -197,7 +205,9 @@ impl<F: Float> Layer<F> for Dense<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe(&self.cfg);
-        let inputs = self.inputs.ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
+        let inputs = self
+            .inputs
+            .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         if input.ndim() != 2 {
             return Err(self.shape_error(
                 crate::error::fmt_shape(input.shape()),
@@ -209,9 +219,21 @@ impl<F: Float> Layer<F> for Dense<F> {
         let shape = [n, self.cfg.units];
         ensure_shape(&mut self.z, &shape);
         ensure_shape(&mut self.y, &shape);
-        let x = input.view().into_dimensionality::<Ix2>().expect("rank checked");
-        let w = self.weight.value().view().into_dimensionality::<Ix2>().expect("built as 2-D");
-        let mut z = self.z.view_mut().into_dimensionality::<Ix2>().expect("shaped above");
+        let x = input
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("rank checked");
+        let w = self
+            .weight
+            .value()
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("built as 2-D");
+        let mut z = self
+            .z
+            .view_mut()
+            .into_dimensionality::<Ix2>()
+            .expect("shaped above");
         let beta = match &self.bias {
             Some(b) => {
                 z.assign(&b.value().broadcast(shape).expect("bias is [units]"));
@@ -220,7 +242,10 @@ impl<F: Float> Layer<F> for Dense<F> {
             None => F::zero(),
         };
         gemm(F::one(), x, Transpose::No, w, Transpose::Yes, beta, z).in_layer(describe)?;
-        self.cfg.activation.forward(self.z.view(), self.y.view_mut()).in_layer(describe)?;
+        self.cfg
+            .activation
+            .forward(self.z.view(), self.y.view_mut())
+            .in_layer(describe)?;
         self.cached = mode == Mode::Train;
         if self.cached {
             ensure_shape(&mut self.x, input.shape());
@@ -251,23 +276,60 @@ impl<F: Float> Layer<F> for Dense<F> {
             self.d_z.view()
         };
         let d_z = d_z.into_dimensionality::<Ix2>().expect("checked against y");
-        let x = self.x.view().into_dimensionality::<Ix2>().expect("cached 2-D");
-        let d_w = self.weight.grad_mut().view_mut().into_dimensionality::<Ix2>().expect("2-D");
+        let x = self
+            .x
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("cached 2-D");
+        let d_w = self
+            .weight
+            .grad_mut()
+            .view_mut()
+            .into_dimensionality::<Ix2>()
+            .expect("2-D");
         // d_W[units, inputs] += d_z^T x
-        gemm(F::one(), d_z, Transpose::Yes, x, Transpose::No, F::one(), d_w).in_layer(describe)?;
+        gemm(
+            F::one(),
+            d_z,
+            Transpose::Yes,
+            x,
+            Transpose::No,
+            F::one(),
+            d_w,
+        )
+        .in_layer(describe)?;
         if let Some(bias) = &mut self.bias {
             let mut d_b = bias.grad_mut().view_mut();
             for row in d_z.axis_iter(Axis(0)) {
-                Zip::from(&mut d_b).and(row.into_dyn()).for_each(|g, &d| *g += d);
+                Zip::from(&mut d_b)
+                    .and(row.into_dyn())
+                    .for_each(|g, &d| *g += d);
             }
         }
         if opts.need_input_grad {
             ensure_shape(&mut self.d_x, self.x.shape());
-            let w = self.weight.value().view().into_dimensionality::<Ix2>().expect("2-D");
-            let d_x = self.d_x.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+            let w = self
+                .weight
+                .value()
+                .view()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D");
+            let d_x = self
+                .d_x
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D");
             // d_x[N, inputs] = d_z W
-            gemm(F::one(), d_z, Transpose::No, w, Transpose::No, F::zero(), d_x)
-                .in_layer(describe)?;
+            gemm(
+                F::one(),
+                d_z,
+                Transpose::No,
+                w,
+                Transpose::No,
+                F::zero(),
+                d_x,
+            )
+            .in_layer(describe)?;
         }
         Ok(())
     }
@@ -277,11 +339,15 @@ impl<F: Float> Layer<F> for Dense<F> {
     }
 
     fn params(&self) -> Vec<&Param<F>> {
-        std::iter::once(&self.weight).chain(self.bias.as_ref()).collect()
+        std::iter::once(&self.weight)
+            .chain(self.bias.as_ref())
+            .collect()
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param<F>> {
-        std::iter::once(&mut self.weight).chain(self.bias.as_mut()).collect()
+        std::iter::once(&mut self.weight)
+            .chain(self.bias.as_mut())
+            .collect()
     }
 
     fn output_activation(&self) -> Activation {

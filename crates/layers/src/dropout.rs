@@ -144,9 +144,13 @@ impl<F: Float> Layer<F> for Dropout<F> {
         let keep = F::from_f64(1.0 / (1.0 - rate));
         // One draw per element, in order, on this thread: reproducible for any thread count.
         let rng = &mut self.rng;
-        self.mask
-            .iter_mut()
-            .for_each(|m| *m = if rng.next_f64() < rate { F::zero() } else { keep });
+        self.mask.iter_mut().for_each(|m| {
+            *m = if rng.next_f64() < rate {
+                F::zero()
+            } else {
+                keep
+            }
+        });
         Zip::from(&mut self.y)
             .and(&input)
             .and(&self.mask)

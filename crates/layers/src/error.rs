@@ -61,7 +61,11 @@ pub enum LayerError {
         known: String,
     },
     /// A parameter value of the wrong shape was offered.
-    #[error("parameter '{name}' has shape {}, got a value of shape {}", fmt_shape(expected), fmt_shape(got))]
+    #[error(
+        "parameter '{name}' has shape {}, got a value of shape {}",
+        fmt_shape(expected),
+        fmt_shape(got)
+    )]
     ParamShape {
         /// The parameter's full name.
         name: String,

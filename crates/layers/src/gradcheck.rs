@@ -36,7 +36,9 @@ impl Subject for dyn Layer<f64> + '_ {
     }
 
     fn back(&mut self, g: ArrayViewD<'_, f64>) -> Result<Option<Tensor<f64>>> {
-        Layer::params_mut(self).into_iter().for_each(|p| p.zero_grad());
+        Layer::params_mut(self)
+            .into_iter()
+            .for_each(|p| p.zero_grad());
         self.backward(g, Backward::FULL)?;
         Ok(Some(self.input_grad().to_owned()))
     }
@@ -218,7 +220,10 @@ fn distinct_tensor(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
     let len: usize = shape.iter().product();
     let order = rng.permutation(len);
     let offset = rng.uniform(-1.0, 1.0);
-    let values: Vec<f64> = order.iter().map(|&k| (k as f64 - len as f64 / 2.0) * 0.05 + offset).collect();
+    let values: Vec<f64> = order
+        .iter()
+        .map(|&k| (k as f64 - len as f64 / 2.0) * 0.05 + offset)
+        .collect();
     Tensor::from_shape_vec(shape, values).expect("length matches the shape")
 }
 
@@ -296,15 +301,22 @@ fn quarter_input(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
 /// what a finite-difference step moves them.
 fn quantize_params(layer: &mut dyn Layer<f64>, rng: &mut Rng) {
     for p in layer.params_mut() {
-        if p.name() == "bias" {
-            p.value_mut().mapv_inplace(|_| (2 * rng.below(16) as i64 - 15) as f64 / 32.0);
+        if p.name() == "bias" || p.name().ends_with(".bias") {
+            p.value_mut()
+                .mapv_inplace(|_| (2 * rng.below(16) as i64 - 15) as f64 / 32.0);
         } else {
             p.value_mut().mapv_inplace(|_| quarter(rng));
         }
     }
 }
 
-fn run_affine(layer: Box<dyn Layer<f64>>, kinked: bool, batch: usize, sample: &[usize], rng: &mut Rng) -> Result<GradCheck> {
+fn run_affine(
+    layer: Box<dyn Layer<f64>>,
+    kinked: bool,
+    batch: usize,
+    sample: &[usize],
+    rng: &mut Rng,
+) -> Result<GradCheck> {
     if kinked {
         run_layer_with(layer, batch, sample, rng, &quarter_input, &quantize_params)
     } else {
@@ -323,14 +335,25 @@ fn dense_case(seed: u64) -> Result<GradCheck> {
         .activation(activation)
         .use_bias(activation.has_kink() || rng.below(4) != 0);
     let (batch, inputs) = (range(rng, 1, 4), range(rng, 1, 8));
-    run_affine(Box::new(layer), activation.has_kink(), batch, &[inputs], rng)
+    run_affine(
+        Box::new(layer),
+        activation.has_kink(),
+        batch,
+        &[inputs],
+        rng,
+    )
 }
 
 fn random_padding(rng: &mut Rng) -> Padding {
     match rng.below(3) {
         0 => Padding::Valid,
         1 => Padding::Same,
-        _ => Padding::Explicit([range(rng, 0, 1), range(rng, 0, 1), range(rng, 0, 1), range(rng, 0, 1)]),
+        _ => Padding::Explicit([
+            range(rng, 0, 1),
+            range(rng, 0, 1),
+            range(rng, 0, 1),
+            range(rng, 0, 1),
+        ]),
     }
 }
 
@@ -343,15 +366,21 @@ fn conv2d_case(seed: u64) -> Result<GradCheck> {
         .padding(random_padding(rng))
         .activation(activation)
         .use_bias(activation.has_kink() || rng.below(4) != 0);
-    let sample = [range(rng, 1, 3), range(rng, 3, 7), range(rng, 3, 7)];
-    let batch = range(rng, 1, 2);
+    // Planes up to 11x11 reach both strategies (per sample from 64 output positions), and
+    // batches up to 10 span more than one chunk of partial weight gradients.
+    let sample = [range(rng, 1, 3), range(rng, 3, 11), range(rng, 3, 11)];
+    let batch = range(rng, 1, 10);
     run_affine(Box::new(layer), activation.has_kink(), batch, &sample, rng)
 }
 
 fn pool_params(rng: &mut Rng) -> ((usize, usize), (usize, usize), Padding, [usize; 3]) {
     let pool = (range(rng, 1, 3), range(rng, 1, 3));
     let strides = (range(rng, 1, 3), range(rng, 1, 3));
-    let padding = if rng.below(2) == 0 { Padding::Valid } else { Padding::Same };
+    let padding = if rng.below(2) == 0 {
+        Padding::Valid
+    } else {
+        Padding::Same
+    };
     let sample = [range(rng, 1, 2), range(rng, 3, 6), range(rng, 3, 6)];
     (pool, strides, padding, sample)
 }
@@ -360,42 +389,84 @@ fn max_pool_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let (pool, strides, padding, sample) = pool_params(rng);
     let layer = MaxPooling2D::new(pool).strides(strides).padding(padding);
-    run_layer(Box::new(layer), range(rng, 1, 2), &sample, rng, &distinct_tensor)
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 2),
+        &sample,
+        rng,
+        &distinct_tensor,
+    )
 }
 
 fn avg_pool_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let (pool, strides, padding, sample) = pool_params(rng);
-    let layer = AveragePooling2D::new(pool).strides(strides).padding(padding);
-    run_layer(Box::new(layer), range(rng, 1, 2), &sample, rng, &normal_input)
+    let layer = AveragePooling2D::new(pool)
+        .strides(strides)
+        .padding(padding);
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 2),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 fn global_avg_pool_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let sample = [range(rng, 1, 3), range(rng, 1, 5), range(rng, 1, 5)];
     let layer = GlobalAveragePooling2D::new();
-    run_layer(Box::new(layer), range(rng, 1, 3), &sample, rng, &normal_input)
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 3),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 fn flatten_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let sample: Vec<usize> = (0..range(rng, 1, 3)).map(|_| range(rng, 1, 4)).collect();
-    run_layer(Box::new(Flatten::new()), range(rng, 1, 3), &sample, rng, &normal_input)
+    run_layer(
+        Box::new(Flatten::new()),
+        range(rng, 1, 3),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 fn reshape_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let (a, b) = (range(rng, 1, 4), range(rng, 1, 4));
-    let target: &[i64] = if rng.below(2) == 0 { &[-1, 2] } else { &[2, -1, 1] };
+    let target: &[i64] = if rng.below(2) == 0 {
+        &[-1, 2]
+    } else {
+        &[2, -1, 1]
+    };
     let layer = Reshape::new(target);
-    run_layer(Box::new(layer), range(rng, 1, 3), &[a, 2 * b], rng, &normal_input)
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 3),
+        &[a, 2 * b],
+        rng,
+        &normal_input,
+    )
 }
 
 fn dropout_case(seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let layer = Dropout::new(rng.uniform(0.0, 0.8));
     let sample = [range(rng, 1, 6), range(rng, 1, 4)];
-    run_layer(Box::new(layer), range(rng, 1, 3), &sample, rng, &normal_input)
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 3),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 fn batch_norm_case(seed: u64) -> Result<GradCheck> {
@@ -413,14 +484,26 @@ fn batch_norm_case(seed: u64) -> Result<GradCheck> {
             p.value_mut().mapv_inplace(|_| rng.uniform(0.5, 1.5));
         }
     }
-    run_layer(Box::new(layer), range(rng, 2, 4), &sample, rng, &normal_input)
+    run_layer(
+        Box::new(layer),
+        range(rng, 2, 4),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 fn activation_case(activation: Activation, seed: u64) -> Result<GradCheck> {
     let rng = &mut Rng::new(seed);
     let sample: Vec<usize> = (0..range(rng, 1, 3)).map(|_| range(rng, 1, 4)).collect();
     let layer = ActivationLayer::new(activation);
-    run_layer(Box::new(layer), range(rng, 1, 3), &sample, rng, &normal_input)
+    run_layer(
+        Box::new(layer),
+        range(rng, 1, 3),
+        &sample,
+        rng,
+        &normal_input,
+    )
 }
 
 /// The reference cnn on `[2, 1, 18, 18]` inputs (the smallest size its three convolutions and
@@ -451,15 +534,42 @@ macro_rules! activation_cases {
 /// Every layer's random case, one per layer type (and one per activation function).
 pub fn layer_cases() -> Vec<Case> {
     let mut cases = vec![
-        Case { name: "dense", run: dense_case },
-        Case { name: "conv2d", run: conv2d_case },
-        Case { name: "max_pooling2d", run: max_pool_case },
-        Case { name: "average_pooling2d", run: avg_pool_case },
-        Case { name: "global_average_pooling2d", run: global_avg_pool_case },
-        Case { name: "flatten", run: flatten_case },
-        Case { name: "reshape", run: reshape_case },
-        Case { name: "dropout", run: dropout_case },
-        Case { name: "batch_normalization", run: batch_norm_case },
+        Case {
+            name: "dense",
+            run: dense_case,
+        },
+        Case {
+            name: "conv2d",
+            run: conv2d_case,
+        },
+        Case {
+            name: "max_pooling2d",
+            run: max_pool_case,
+        },
+        Case {
+            name: "average_pooling2d",
+            run: avg_pool_case,
+        },
+        Case {
+            name: "global_average_pooling2d",
+            run: global_avg_pool_case,
+        },
+        Case {
+            name: "flatten",
+            run: flatten_case,
+        },
+        Case {
+            name: "reshape",
+            run: reshape_case,
+        },
+        Case {
+            name: "dropout",
+            run: dropout_case,
+        },
+        Case {
+            name: "batch_normalization",
+            run: batch_norm_case,
+        },
     ];
     cases.extend(activation_cases![
         "relu" => Activation::Relu,
@@ -479,7 +589,13 @@ pub fn layer_cases() -> Vec<Case> {
 /// Whole reference models end to end (parameters only; kink crossings are skipped and counted).
 pub fn model_cases() -> Vec<Case> {
     vec![
-        Case { name: "model:mlp", run: mlp_case },
-        Case { name: "model:cnn", run: cnn_case },
+        Case {
+            name: "model:mlp",
+            run: mlp_case,
+        },
+        Case {
+            name: "model:cnn",
+            run: cnn_case,
+        },
     ]
 }

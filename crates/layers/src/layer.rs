@@ -167,7 +167,11 @@ pub(crate) fn activation_fingerprint<F: Float>(act: Activation, z: &Tensor<F>) -
 
 /// Checks that a batch `got` = `[N, ..sample]` matches the per-sample shape the layer was built
 /// for.
-pub(crate) fn check_batch(layer: &dyn Fn() -> String, got: &[usize], sample: &[usize]) -> Result<()> {
+pub(crate) fn check_batch(
+    layer: &dyn Fn() -> String,
+    got: &[usize],
+    sample: &[usize],
+) -> Result<()> {
     if got.len() != sample.len() + 1 || &got[1..] != sample {
         return Err(crate::LayerError::Shape {
             layer: layer(),
@@ -180,11 +184,18 @@ pub(crate) fn check_batch(layer: &dyn Fn() -> String, got: &[usize], sample: &[u
 }
 
 /// Checks that the incoming gradient has the shape of the output it belongs to.
-pub(crate) fn check_grad(layer: &dyn Fn() -> String, got: &[usize], output: &[usize]) -> Result<()> {
+pub(crate) fn check_grad(
+    layer: &dyn Fn() -> String,
+    got: &[usize],
+    output: &[usize],
+) -> Result<()> {
     if got != output {
         return Err(crate::LayerError::Shape {
             layer: layer(),
-            expected: format!("an output gradient of shape {}", crate::error::fmt_shape(output)),
+            expected: format!(
+                "an output gradient of shape {}",
+                crate::error::fmt_shape(output)
+            ),
             got: crate::error::fmt_shape(got),
             hint: String::from("pass the gradient of the last forward pass's output"),
         });

@@ -160,7 +160,9 @@ impl<F: Float> Layer<F> for MaxPooling2D<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe("MaxPooling2D", &self.cfg);
-        let (sample, win) = self.built.ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
+        let (sample, win) = self
+            .built
+            .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), &sample)?;
         let shape = [input.shape()[0], sample[0], win.out_h, win.out_w];
         ensure_shape(&mut self.y, &shape);
@@ -169,7 +171,11 @@ impl<F: Float> Layer<F> for MaxPooling2D<F> {
         }
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
         let y = self.y.view_mut().into_dimensionality::<Ix4>().expect("4-D");
-        let argmax = self.argmax.view_mut().into_dimensionality::<Ix4>().expect("4-D");
+        let argmax = self
+            .argmax
+            .view_mut()
+            .into_dimensionality::<Ix4>()
+            .expect("4-D");
         max_pool2d(x, &win, y, argmax).in_layer(describe)?;
         self.cached = mode == Mode::Train;
         Ok(self.y.view())
@@ -188,11 +194,22 @@ impl<F: Float> Layer<F> for MaxPooling2D<F> {
         if !opts.need_input_grad {
             return Ok(());
         }
-        ensure_shape(&mut self.d_x, &[self.y.shape()[0], sample[0], sample[1], sample[2]]);
+        ensure_shape(
+            &mut self.d_x,
+            &[self.y.shape()[0], sample[0], sample[1], sample[2]],
+        );
         self.d_x.fill(F::zero());
         let d_y = d_output.into_dimensionality::<Ix4>().expect("checked");
-        let argmax = self.argmax.view().into_dimensionality::<Ix4>().expect("4-D");
-        let d_x = self.d_x.view_mut().into_dimensionality::<Ix4>().expect("4-D");
+        let argmax = self
+            .argmax
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("4-D");
+        let d_x = self
+            .d_x
+            .view_mut()
+            .into_dimensionality::<Ix4>()
+            .expect("4-D");
         max_pool2d_backward(d_y, argmax, &win, d_x).in_layer(describe)
     }
 
@@ -286,9 +303,14 @@ impl<F: Float> Layer<F> for AveragePooling2D<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe("AveragePooling2D", &self.cfg);
-        let (sample, win) = self.built.ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
+        let (sample, win) = self
+            .built
+            .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), &sample)?;
-        ensure_shape(&mut self.y, &[input.shape()[0], sample[0], win.out_h, win.out_w]);
+        ensure_shape(
+            &mut self.y,
+            &[input.shape()[0], sample[0], win.out_h, win.out_w],
+        );
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
         let y = self.y.view_mut().into_dimensionality::<Ix4>().expect("4-D");
         avg_pool2d(x, &win, y).in_layer(describe)?;
@@ -309,10 +331,17 @@ impl<F: Float> Layer<F> for AveragePooling2D<F> {
         if !opts.need_input_grad {
             return Ok(());
         }
-        ensure_shape(&mut self.d_x, &[self.y.shape()[0], sample[0], sample[1], sample[2]]);
+        ensure_shape(
+            &mut self.d_x,
+            &[self.y.shape()[0], sample[0], sample[1], sample[2]],
+        );
         self.d_x.fill(F::zero());
         let d_y = d_output.into_dimensionality::<Ix4>().expect("checked");
-        let d_x = self.d_x.view_mut().into_dimensionality::<Ix4>().expect("4-D");
+        let d_x = self
+            .d_x
+            .view_mut()
+            .into_dimensionality::<Ix4>()
+            .expect("4-D");
         avg_pool2d_backward(d_y, &win, d_x).in_layer(describe)
     }
 
@@ -407,7 +436,9 @@ impl<F: Float> Layer<F> for GlobalAveragePooling2D<F> {
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let name = &self.cfg.name;
         let describe = || format!("GlobalAveragePooling2D '{name}'");
-        let sample = self.built.ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
+        let sample = self
+            .built
+            .ok_or_else(|| LayerError::NotBuilt { layer: describe() })?;
         check_batch(&describe, input.shape(), &sample)?;
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
         let pooled = global_avg_pool2d(x);
@@ -431,10 +462,17 @@ impl<F: Float> Layer<F> for GlobalAveragePooling2D<F> {
         if !opts.need_input_grad {
             return Ok(());
         }
-        ensure_shape(&mut self.d_x, &[self.y.shape()[0], sample[0], sample[1], sample[2]]);
+        ensure_shape(
+            &mut self.d_x,
+            &[self.y.shape()[0], sample[0], sample[1], sample[2]],
+        );
         self.d_x.fill(F::zero());
         let d_y = d_output.into_dimensionality::<Ix2>().expect("checked");
-        let d_x = self.d_x.view_mut().into_dimensionality::<Ix4>().expect("4-D");
+        let d_x = self
+            .d_x
+            .view_mut()
+            .into_dimensionality::<Ix4>()
+            .expect("4-D");
         global_avg_pool2d_backward(d_y, d_x).in_layer(describe)
     }
 

@@ -55,7 +55,12 @@ impl<F: Float> Reshaper<F> {
         Ok(self.y.view())
     }
 
-    fn backward(&mut self, describe: &dyn Fn() -> String, d_y: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
+    fn backward(
+        &mut self,
+        describe: &dyn Fn() -> String,
+        d_y: ArrayViewD<'_, F>,
+        opts: Backward,
+    ) -> Result<()> {
         let Some((input, _)) = self.shapes.as_ref().filter(|_| self.cached) else {
             return Err(LayerError::NoForwardCache { layer: describe() });
         };
@@ -136,7 +141,8 @@ impl<F: Float> Layer<F> for Flatten<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let name = &self.cfg.name;
-        self.state.forward(&|| format!("Flatten '{name}'"), input, mode)
+        self.state
+            .forward(&|| format!("Flatten '{name}'"), input, mode)
     }
 
     fn output(&self) -> ArrayViewD<'_, F> {
@@ -145,7 +151,8 @@ impl<F: Float> Layer<F> for Flatten<F> {
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let name = &self.cfg.name;
-        self.state.backward(&|| format!("Flatten '{name}'"), d_output, opts)
+        self.state
+            .backward(&|| format!("Flatten '{name}'"), d_output, opts)
     }
 
     fn input_grad(&self) -> ArrayViewD<'_, F> {
@@ -229,7 +236,11 @@ impl<F: Float> Layer<F> for Reshape<F> {
                 "entries must be positive, with at most one -1",
             )));
         }
-        let known: usize = target.iter().filter(|&&d| d > 0).map(|&d| d as usize).product();
+        let known: usize = target
+            .iter()
+            .filter(|&&d| d > 0)
+            .map(|&d| d as usize)
+            .product();
         let missing = if inferred == 1 {
             if known == 0 || total % known != 0 {
                 None
@@ -262,7 +273,8 @@ impl<F: Float> Layer<F> for Reshape<F> {
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let name = &self.cfg.name;
-        self.state.forward(&|| format!("Reshape '{name}'"), input, mode)
+        self.state
+            .forward(&|| format!("Reshape '{name}'"), input, mode)
     }
 
     fn output(&self) -> ArrayViewD<'_, F> {
@@ -271,11 +283,11 @@ impl<F: Float> Layer<F> for Reshape<F> {
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let name = &self.cfg.name;
-        self.state.backward(&|| format!("Reshape '{name}'"), d_output, opts)
+        self.state
+            .backward(&|| format!("Reshape '{name}'"), d_output, opts)
     }
 
     fn input_grad(&self) -> ArrayViewD<'_, F> {
         self.state.d_x.view()
     }
 }
-

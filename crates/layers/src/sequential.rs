@@ -72,6 +72,8 @@ impl<F: Float> Sequential<F> {
     }
 
     /// Appends a layer (builder style).
+    // Named after Keras' `model.add(layer)`; it is not arithmetic, so `std::ops::Add` would mislead.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Layer<F> + 'static) -> Self {
         self.push(Box::new(layer));
         self
@@ -144,6 +146,13 @@ impl<F: Float> Sequential<F> {
         for (index, layer) in self.layers.iter_mut().enumerate() {
             let mut rng = Rng::with_stream(self.seed, index as u64);
             shape = layer.build(&shape, &mut rng)?;
+            // Inside a model a parameter carries its full name (`dense_1.weight`): optimizers key
+            // their state by it, so it must be unique across layers.
+            let layer_name = layer.name().to_string();
+            for p in layer.params_mut() {
+                let full = full_param_name(&layer_name, p.name());
+                p.set_name(full);
+            }
         }
         self.shapes = Some((input_shape.to_vec(), shapes));
         Ok(())
@@ -281,7 +290,7 @@ impl<F: Float> Sequential<F> {
             .flat_map(|l| {
                 l.params()
                     .into_iter()
-                    .map(move |p| (format!("{}.{}", l.name(), p.name()), p))
+                    .map(move |p| (full_param_name(l.name(), p.name()), p))
             })
             .collect()
     }
@@ -292,10 +301,20 @@ impl<F: Float> Sequential<F> {
             .iter_mut()
             .flat_map(|l| {
                 let name = l.name().to_string();
-                l.params_mut()
-                    .into_iter()
-                    .map(move |p| (format!("{name}.{}", p.name()), p))
+                l.params_mut().into_iter().map(move |p| {
+                    let full = full_param_name(&name, p.name());
+                    (full, p)
+                })
             })
+            .collect()
+    }
+
+    /// Every parameter mutably, without building name strings: what a training step hands to
+    /// the optimizer. After `build`, each `Param::name()` is already the full name.
+    pub fn param_refs_mut(&mut self) -> Vec<&mut Param<F>> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.params_mut())
             .collect()
     }
 
@@ -305,7 +324,13 @@ impl<F: Float> Sequential<F> {
     /// [`LayerError::UnknownParam`] listing the names that exist.
     pub fn param(&self, name: &str) -> Result<&Param<F>> {
         let params = self.params();
-        let known = || params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+        let known = || {
+            params
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match params.iter().find(|(n, _)| n == name) {
             Some((_, p)) => Ok(p),
             None => Err(LayerError::UnknownParam {
@@ -346,9 +371,14 @@ impl<F: Float> Sequential<F> {
 
     /// `(total, trainable)` scalar counts over all parameters and state.
     pub fn param_count(&self) -> (usize, usize) {
-        self.params().iter().fold((0, 0), |(all, trainable), (_, p)| {
-            (all + p.len(), trainable + if p.is_trainable() { p.len() } else { 0 })
-        })
+        self.params()
+            .iter()
+            .fold((0, 0), |(all, trainable), (_, p)| {
+                (
+                    all + p.len(),
+                    trainable + if p.is_trainable() { p.len() } else { 0 },
+                )
+            })
     }
 
     /// A Keras-style table of layers, output shapes and parameter counts (print it with `{}`).
@@ -357,7 +387,11 @@ impl<F: Float> Sequential<F> {
     /// [`LayerError::NotBuilt`] before `build`.
     pub fn summary(&self) -> Result<Summary> {
         self.check_built()?;
-        let shapes = self.shapes.as_ref().map(|(_, s)| s.as_slice()).unwrap_or(&[]);
+        let shapes = self
+            .shapes
+            .as_ref()
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or(&[]);
         Ok(Summary::new(&self.layers, shapes))
     }
 
@@ -396,5 +430,16 @@ impl<F: Float> Sequential<F> {
     /// The combined [`Layer::kink_fingerprint`] of all layers.
     pub fn kink_fingerprint(&self) -> u64 {
         crate::layer::fingerprint(self.layers.iter().map(|l| l.kink_fingerprint()))
+    }
+}
+
+/// `<layer>.<param>`, whether `param` is the layer-local name (`weight`) or already the full one.
+fn full_param_name(layer: &str, param: &str) -> String {
+    match param
+        .strip_prefix(layer)
+        .and_then(|rest| rest.strip_prefix('.'))
+    {
+        Some(_) => param.to_string(),
+        None => format!("{layer}.{param}"),
     }
 }

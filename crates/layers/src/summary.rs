@@ -80,7 +80,11 @@ impl fmt::Display for Summary {
         let rule = |c: char| c.to_string().repeat(72);
         writeln!(f, "Model: \"sequential\"")?;
         writeln!(f, "{}", rule('_'))?;
-        writeln!(f, " {:<34}{:<26}{:>10}", "Layer (type)", "Output Shape", "Param #")?;
+        writeln!(
+            f,
+            " {:<34}{:<26}{:>10}",
+            "Layer (type)", "Output Shape", "Param #"
+        )?;
         writeln!(f, "{}", rule('='))?;
         for row in &self.rows {
             let dims: Vec<String> = row.output_shape.iter().map(usize::to_string).collect();

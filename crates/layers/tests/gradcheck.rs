@@ -6,7 +6,8 @@ use neurite_layers::gradcheck::{Case, layer_cases, model_cases};
 use proptest::prelude::*;
 
 fn run(case: &Case, seed: u64) -> Result<(), TestCaseError> {
-    let report = (case.run)(seed).map_err(|e| TestCaseError::fail(format!("{}: {e}", case.name)))?;
+    let report =
+        (case.run)(seed).map_err(|e| TestCaseError::fail(format!("{}: {e}", case.name)))?;
     prop_assert!(
         report.passed() && report.skipped == 0,
         "{} (seed {seed}): {report}",

@@ -51,17 +51,31 @@ fn dense_after_conv_without_flatten_is_a_clear_error() {
     );
     // Nothing was built: the model still refuses data.
     let x = ArrayD::<f32>::zeros(vec![1, 1, 28, 28]);
-    assert!(matches!(model.forward(x.view(), Mode::Infer), Err(LayerError::NotBuilt { .. })));
+    assert!(matches!(
+        model.forward(x.view(), Mode::Infer),
+        Err(LayerError::NotBuilt { .. })
+    ));
 }
 
 #[test]
 fn other_build_errors() {
-    let too_small = Sequential::<f32>::new().add(Conv2D::new(4, (5, 5))).build(&[1, 3, 3]);
-    assert!(matches!(too_small, Err(LayerError::Shape { .. })), "{too_small:?}");
+    let too_small = Sequential::<f32>::new()
+        .add(Conv2D::new(4, (5, 5)))
+        .build(&[1, 3, 3]);
+    assert!(
+        matches!(too_small, Err(LayerError::Shape { .. })),
+        "{too_small:?}"
+    );
     let bad_rate = Sequential::<f32>::new().add(Dropout::new(1.0)).build(&[4]);
-    assert!(matches!(bad_rate, Err(LayerError::Config { name: "rate", .. })));
+    assert!(matches!(
+        bad_rate,
+        Err(LayerError::Config { name: "rate", .. })
+    ));
     let zero_units = Sequential::<f32>::new().add(Dense::new(0)).build(&[4]);
-    assert!(matches!(zero_units, Err(LayerError::Config { name: "units", .. })));
+    assert!(matches!(
+        zero_units,
+        Err(LayerError::Config { name: "units", .. })
+    ));
     let dup = Sequential::<f32>::new()
         .add(Dense::new(2).named("a"))
         .add(Dense::new(2).named("a"))
@@ -96,7 +110,8 @@ fn config_round_trip_rebuilds_the_same_model() {
     let mut model = models::cnn::<f64>(3);
     let config = model.config().unwrap();
     let json = serde_json::to_string(&config).unwrap();
-    let mut rebuilt = Sequential::<f64>::from_config(&serde_json::from_str(&json).unwrap()).unwrap();
+    let mut rebuilt =
+        Sequential::<f64>::from_config(&serde_json::from_str(&json).unwrap()).unwrap();
     for (name, p) in model.params() {
         rebuilt.set_param(&name, p.value().clone()).unwrap();
     }
@@ -106,7 +121,10 @@ fn config_round_trip_rebuilds_the_same_model() {
     assert_eq!(a, b);
     // Same seed -> same initial weights, without copying anything.
     let fresh = Sequential::<f64>::from_config(&config).unwrap();
-    assert_eq!(fresh.param("dense.weight").unwrap(), models::cnn::<f64>(3).param("dense.weight").unwrap());
+    assert_eq!(
+        fresh.param("dense.weight").unwrap(),
+        models::cnn::<f64>(3).param("dense.weight").unwrap()
+    );
     assert!(matches!(
         rebuilt.set_param("dense.weight", Tensor::zeros(vec![3, 3])),
         Err(LayerError::ParamShape { .. })
@@ -120,9 +138,15 @@ fn config_round_trip_rebuilds_the_same_model() {
 #[test]
 fn weight_layouts_match_onnx() {
     let model = models::cnn::<f32>(0);
-    assert_eq!(model.param("conv2d.weight").unwrap().value().shape(), [32, 1, 3, 3]);
+    assert_eq!(
+        model.param("conv2d.weight").unwrap().value().shape(),
+        [32, 1, 3, 3]
+    );
     assert_eq!(model.param("conv2d.bias").unwrap().value().shape(), [32]);
-    assert_eq!(model.param("dense.weight").unwrap().value().shape(), [64, 576]);
+    assert_eq!(
+        model.param("dense.weight").unwrap().value().shape(),
+        [64, 576]
+    );
 }
 
 /// Backward from the logits with (p - y) / N equals backward from the probabilities with the
@@ -144,7 +168,11 @@ fn fused_softmax_backward_matches_the_jacobian_path() {
     }
     model.zero_grad();
     model.backward(d_p.view()).unwrap();
-    let jacobian: Vec<Tensor<f64>> = model.params().iter().map(|(_, p)| p.grad().clone()).collect();
+    let jacobian: Vec<Tensor<f64>> = model
+        .params()
+        .iter()
+        .map(|(_, p)| p.grad().clone())
+        .collect();
     model.rewind_rng();
     model.forward(x.view(), Mode::Train).unwrap();
     model.zero_grad();
@@ -167,13 +195,21 @@ fn gradients_accumulate_until_zeroed() {
     let twice = model.param("dense_1.weight").unwrap().grad().clone();
     assert_eq!(twice, &once * 2.0);
     model.zero_grad();
-    assert!(model.params().iter().all(|(_, p)| p.grad().iter().all(|&v| v == 0.0)));
+    assert!(
+        model
+            .params()
+            .iter()
+            .all(|(_, p)| p.grad().iter().all(|&v| v == 0.0))
+    );
 }
 
 #[test]
 fn dropout_masks_depend_only_on_the_seed() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut model = models::mlp::<f32>(11);
             let x = ArrayD::<f32>::ones(vec![8, 1, 28, 28]);
@@ -223,38 +259,88 @@ fn batch_norm_uses_batch_statistics_then_running_ones() {
     assert!(!bn.params()[2].is_trainable());
 }
 
+/// Both convolution strategies (wide for small planes, per sample from 64 output positions)
+/// against a plain loop.
 #[test]
 fn conv2d_matches_a_plain_loop() {
-    let mut conv = Conv2D::<f64>::new(3, (2, 3))
-        .strides((2, 1))
-        .padding(neurite_tensor::Padding::Same);
-    conv.build(&[2, 5, 4], &mut Rng::new(9)).unwrap();
-    conv.params_mut()[1].value_mut().assign(&random(&[3], 8));
-    let x = random(&[2, 2, 5, 4], 7);
-    let y = conv.forward(x.view(), Mode::Infer).unwrap().to_owned();
-    let w = conv.params()[0].value().clone();
-    let b = conv.params()[1].value().clone();
-    let win = neurite_tensor::Window2d::new((5, 4), (2, 3), (2, 1), neurite_tensor::Padding::Same).unwrap();
-    assert_eq!(y.shape(), [2, 3, win.out_h, win.out_w]);
-    for n in 0..2 {
-        for f in 0..3 {
-            for oy in 0..win.out_h {
-                for ox in 0..win.out_w {
-                    let mut s = b[f];
-                    for c in 0..2 {
-                        for ky in 0..2 {
-                            for kx in 0..3 {
-                                if let (Some(iy), Some(ix)) = (win.input_row(oy, ky), win.input_col(ox, kx)) {
-                                    s += w[[f, c, ky, kx]] * x[[n, c, iy, ix]];
+    use neurite_tensor::Padding;
+    for (input, kernel, strides, padding, batch) in [
+        ((5, 4), (2, 3), (2, 1), Padding::Same, 2),
+        ((10, 9), (3, 2), (1, 1), Padding::Same, 11),
+        ((12, 12), (3, 3), (1, 2), Padding::Valid, 3),
+    ] {
+        let mut conv = Conv2D::<f64>::new(3, kernel)
+            .strides(strides)
+            .padding(padding);
+        conv.build(&[2, input.0, input.1], &mut Rng::new(9))
+            .unwrap();
+        conv.params_mut()[1].value_mut().assign(&random(&[3], 8));
+        let x = random(&[batch, 2, input.0, input.1], 7);
+        let y = conv.forward(x.view(), Mode::Train).unwrap().to_owned();
+        let w = conv.params()[0].value().clone();
+        let b = conv.params()[1].value().clone();
+        let win = neurite_tensor::Window2d::new(input, kernel, strides, padding).unwrap();
+        assert_eq!(y.shape(), [batch, 3, win.out_h, win.out_w]);
+        let mut d_w = Tensor::zeros(w.raw_dim());
+        let mut d_x = Tensor::zeros(x.raw_dim());
+        let d_y = random(y.shape(), 6);
+        for n in 0..batch {
+            for f in 0..3 {
+                for oy in 0..win.out_h {
+                    for ox in 0..win.out_w {
+                        let mut s = b[f];
+                        for c in 0..2 {
+                            for ky in 0..kernel.0 {
+                                for kx in 0..kernel.1 {
+                                    if let (Some(iy), Some(ix)) =
+                                        (win.input_row(oy, ky), win.input_col(ox, kx))
+                                    {
+                                        s += w[[f, c, ky, kx]] * x[[n, c, iy, ix]];
+                                        d_w[[f, c, ky, kx]] +=
+                                            d_y[[n, f, oy, ox]] * x[[n, c, iy, ix]];
+                                        d_x[[n, c, iy, ix]] +=
+                                            d_y[[n, f, oy, ox]] * w[[f, c, ky, kx]];
+                                    }
                                 }
                             }
                         }
+                        assert!((y[[n, f, oy, ox]] - s).abs() < 1e-12);
                     }
-                    assert!((y[[n, f, oy, ox]] - s).abs() < 1e-12);
                 }
             }
         }
+        conv.backward(d_y.view(), neurite_layers::Backward::FULL)
+            .unwrap();
+        let close = |a: &Tensor<f64>, b: ndarray::ArrayViewD<'_, f64>| {
+            a.iter().zip(b.iter()).all(|(a, b)| (a - b).abs() < 1e-10)
+        };
+        assert!(close(&d_w, conv.params()[0].grad().view()), "{input:?}");
+        assert!(close(&d_x, conv.input_grad()), "{input:?}");
     }
+}
+
+/// A cnn training step gives bit-identical gradients with 1 and 2 threads.
+#[test]
+fn cnn_gradients_do_not_depend_on_the_thread_count() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut model = models::cnn::<f32>(4);
+            let mut rng = Rng::new(3);
+            let x = ArrayD::from_shape_simple_fn(IxDyn(&[20, 1, 28, 28]), || rng.next_f32());
+            let p = model.forward(x.view(), Mode::Train).unwrap().to_owned();
+            model.backward_from_logits(p.view()).unwrap();
+            model
+                .params()
+                .iter()
+                .map(|(_, p)| p.grad().clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(run(1), run(2));
 }
 
 #[test]
@@ -266,7 +352,9 @@ fn flatten_and_layers_are_usable_alone_in_f32() {
     let x = ArrayD::<f32>::ones(vec![4, 2, 2]);
     let y = model.forward(x.view(), Mode::Train).unwrap().to_owned();
     assert_eq!(y.shape(), [4, 3]);
-    model.backward(ArrayD::<f32>::ones(vec![4, 3]).view()).unwrap();
+    model
+        .backward(ArrayD::<f32>::ones(vec![4, 3]).view())
+        .unwrap();
     // The first layer's input gradient is never computed.
     assert_eq!(model.layers()[0].input_grad().len(), 0);
 }

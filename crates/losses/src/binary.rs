@@ -65,7 +65,10 @@ fn run<F: Float>(
     {
         return Err(LossError::Target {
             loss: NAME,
-            row: ndarray::Dimension::slice(&index).first().copied().unwrap_or(0),
+            row: ndarray::Dimension::slice(&index)
+                .first()
+                .copied()
+                .unwrap_or(0),
             value: v.to_string(),
             reason: String::from("binary targets must be probabilities in [0, 1]"),
         });
@@ -102,20 +105,29 @@ fn run<F: Float>(
     match grad {
         Some(grad) => {
             ensure_shape(grad, y_pred.shape());
-            Zip::from(grad).and(&y_pred).and(&y_true).for_each(|g, &p, &t| {
-                let (l, d) = element(p, t);
-                total += l;
-                *g = d / count;
-            });
+            Zip::from(grad)
+                .and(&y_pred)
+                .and(&y_true)
+                .for_each(|g, &p, &t| {
+                    let (l, d) = element(p, t);
+                    total += l;
+                    *g = d / count;
+                });
         }
-        None => Zip::from(&y_pred).and(&y_true).for_each(|&p, &t| total += element(p, t).0),
+        None => Zip::from(&y_pred)
+            .and(&y_true)
+            .for_each(|&p, &t| total += element(p, t).0),
     }
     Ok(total / count)
 }
 
 impl BinaryCrossentropy {
     fn input(&self) -> Input {
-        if self.from_logits { Input::Logits } else { Input::Probs }
+        if self.from_logits {
+            Input::Logits
+        } else {
+            Input::Probs
+        }
     }
 }
 
@@ -128,7 +140,12 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
         run(y_pred, y_true, self.input(), None)
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         run(y_pred, y_true, self.input(), Some(grad))
     }
 
@@ -136,7 +153,12 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
         (!self.from_logits).then_some("sigmoid")
     }
 
-    fn gradient_wrt_logits(&self, probs: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient_wrt_logits(
+        &self,
+        probs: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         if self.from_logits {
             return Err(LossError::NotFusable {
                 loss: NAME,

@@ -79,10 +79,10 @@ fn run<F: Float>(
     let count = F::from_usize(n);
     let (eps, one) = (F::from_f64(EPSILON), F::one());
     let mut total = F::zero();
-    let mut grad = grad.map(|g| {
+    let mut grad = grad;
+    if let Some(g) = grad.as_deref_mut() {
         ensure_shape(g, &[n, classes]);
-        g
-    });
+    }
     for (i, row) in pred.axis_iter(Axis(0)).enumerate() {
         let t_sum = targets.row_sum(i);
         let lse = if input == Input::Logits {
@@ -96,12 +96,24 @@ fn run<F: Float>(
             let (l, d) = match input {
                 Input::Logits => (t * (lse - p), (p - lse).exp() * t_sum - t),
                 Input::Probs => {
-                    let l = if t == F::zero() { F::zero() } else { -t * p.max(eps).min(one - eps).ln() };
-                    let d = if p > eps && p < one - eps { -t / p } else { F::zero() };
+                    let l = if t == F::zero() {
+                        F::zero()
+                    } else {
+                        -t * p.max(eps).min(one - eps).ln()
+                    };
+                    let d = if p > eps && p < one - eps {
+                        -t / p
+                    } else {
+                        F::zero()
+                    };
                     (l, d)
                 }
                 Input::FusedProbs => {
-                    let l = if t == F::zero() { F::zero() } else { -t * p.max(eps).min(one - eps).ln() };
+                    let l = if t == F::zero() {
+                        F::zero()
+                    } else {
+                        -t * p.max(eps).min(one - eps).ln()
+                    };
                     (l, p * t_sum - t)
                 }
             };
@@ -147,7 +159,8 @@ fn cce_inputs<'a, F: Float>(
     y_pred: ArrayViewD<'a, F>,
     y_true: ArrayViewD<'a, F>,
 ) -> Result<(ArrayView2<'a, F>, Targets<'a, F>)> {
-    let hint = "one-hot targets [N, classes]; for integer labels use sparse_categorical_crossentropy";
+    let hint =
+        "one-hot targets [N, classes]; for integer labels use sparse_categorical_crossentropy";
     if y_pred.shape() != y_true.shape() {
         return Err(LossError::Shape {
             loss: CCE,
@@ -160,8 +173,14 @@ fn cce_inputs<'a, F: Float>(
     check_finite_targets(CCE, &y_true)?;
     let shape = y_true.shape().to_vec();
     let pred = as_rows(CCE, y_pred, &shape, hint)?;
-    let t = y_true.into_dimensionality::<Ix2>().expect("same shape as predictions");
-    if let Some((row, v)) = t.indexed_iter().find(|(_, v)| **v < F::zero()).map(|((r, _), v)| (r, *v)) {
+    let t = y_true
+        .into_dimensionality::<Ix2>()
+        .expect("same shape as predictions");
+    if let Some((row, v)) = t
+        .indexed_iter()
+        .find(|(_, v)| **v < F::zero())
+        .map(|((r, _), v)| (r, *v))
+    {
         return Err(LossError::Target {
             loss: CCE,
             row,
@@ -174,7 +193,11 @@ fn cce_inputs<'a, F: Float>(
 
 impl CategoricalCrossentropy {
     fn input(&self) -> Input {
-        if self.from_logits { Input::Logits } else { Input::Probs }
+        if self.from_logits {
+            Input::Logits
+        } else {
+            Input::Probs
+        }
     }
 }
 
@@ -188,7 +211,12 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
         Ok(run(pred, &t, self.input(), None))
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         let (pred, t) = cce_inputs(y_pred, y_true)?;
         Ok(run(pred, &t, self.input(), Some(grad)))
     }
@@ -197,7 +225,12 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
         (!self.from_logits).then_some("softmax")
     }
 
-    fn gradient_wrt_logits(&self, probs: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient_wrt_logits(
+        &self,
+        probs: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         if self.from_logits {
             return Err(LossError::NotFusable {
                 loss: CCE,
@@ -236,7 +269,11 @@ impl SparseCategoricalCrossentropy {
     }
 
     fn input(&self) -> Input {
-        if self.from_logits { Input::Logits } else { Input::Probs }
+        if self.from_logits {
+            Input::Logits
+        } else {
+            Input::Probs
+        }
     }
 }
 
@@ -272,7 +309,10 @@ fn sparse_inputs<'a, F: Float>(
         } else if v < 0.0 || v.fract() != 0.0 {
             Some(String::from("labels must be non-negative integers"))
         } else if v >= classes as f64 {
-            Some(format!("label >= {classes} classes (labels are 0..{})", classes - 1))
+            Some(format!(
+                "label >= {classes} classes (labels are 0..{})",
+                classes - 1
+            ))
         } else {
             None
         };
@@ -298,7 +338,12 @@ impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
         Ok(run(pred, &t, self.input(), None))
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         let (pred, t) = sparse_inputs(y_pred, y_true)?;
         Ok(run(pred, &t, self.input(), Some(grad)))
     }
@@ -307,7 +352,12 @@ impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
         (!self.from_logits).then_some("softmax")
     }
 
-    fn gradient_wrt_logits(&self, probs: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient_wrt_logits(
+        &self,
+        probs: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         if self.from_logits {
             return Err(LossError::NotFusable {
                 loss: SPARSE,

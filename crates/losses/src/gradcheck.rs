@@ -6,8 +6,8 @@ use neurite_tensor::gradcheck::{GradCheck, STEP, five_point};
 use neurite_tensor::{Rng, Tensor, softmax};
 
 use crate::{
-    BinaryCrossentropy, CategoricalCrossentropy, Huber, Loss, MeanAbsoluteError,
-    MeanSquaredError, Result, SparseCategoricalCrossentropy,
+    BinaryCrossentropy, CategoricalCrossentropy, Huber, Loss, MeanAbsoluteError, MeanSquaredError,
+    Result, SparseCategoricalCrossentropy,
 };
 
 /// Which gradient of a loss is checked.
@@ -35,7 +35,12 @@ fn activate(path: Path, z: ArrayViewD<'_, f64>) -> Tensor<f64> {
 ///
 /// # Errors
 /// Whatever the loss returns for these predictions and targets.
-pub fn check_loss(loss: &dyn Loss<f64>, input: &Tensor<f64>, target: &Tensor<f64>, path: Path) -> Result<GradCheck> {
+pub fn check_loss(
+    loss: &dyn Loss<f64>,
+    input: &Tensor<f64>,
+    target: &Tensor<f64>,
+    path: Path,
+) -> Result<GradCheck> {
     let mut grad = Tensor::zeros(input.raw_dim());
     let probs = activate(path, input.view());
     match path {
@@ -63,7 +68,20 @@ pub fn check_loss(loss: &dyn Loss<f64>, input: &Tensor<f64>, target: &Tensor<f64
             *v = original;
         }
         let analytic = grad.as_slice().map_or(f64::NAN, |s| s[i]);
-        report.record(|| format!("{}[{i}]", if path == Path::Direct { "y_pred" } else { "logits" }), analytic, numeric);
+        report.record(
+            || {
+                format!(
+                    "{}[{i}]",
+                    if path == Path::Direct {
+                        "y_pred"
+                    } else {
+                        "logits"
+                    }
+                )
+            },
+            analytic,
+            numeric,
+        );
     }
     match failure {
         Some(e) => Err(e),
@@ -100,10 +118,12 @@ fn normal(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
 
 /// Predictions whose error `p - t` stays at least 0.01 away from every point in `kinks`.
 fn away_from(target: &Tensor<f64>, rng: &mut Rng, kinks: &[f64]) -> Tensor<f64> {
-    target.mapv(|t| loop {
-        let e = rng.normal();
-        if kinks.iter().all(|k| (e.abs() - k).abs() > 0.01) {
-            return t + e;
+    target.mapv(|t| {
+        loop {
+            let e = rng.normal();
+            if kinks.iter().all(|k| (e.abs() - k).abs() > 0.01) {
+                return t + e;
+            }
         }
     })
 }
@@ -118,7 +138,13 @@ fn regression(seed: u64, loss: &dyn Loss<f64>, kinks: &[f64]) -> Result<GradChec
 
 fn binary_targets(shape: &[usize], rng: &mut Rng) -> Tensor<f64> {
     let hard = rng.below(2) == 0;
-    Tensor::from_shape_simple_fn(shape, || if hard { rng.below(2) as f64 } else { rng.next_f64() })
+    Tensor::from_shape_simple_fn(shape, || {
+        if hard {
+            rng.below(2) as f64
+        } else {
+            rng.next_f64()
+        }
+    })
 }
 
 fn bce(seed: u64, from_logits: bool, path: Path) -> Result<GradCheck> {
@@ -167,7 +193,12 @@ fn cce(seed: u64, from_logits: bool, path: Path) -> Result<GradCheck> {
     let s = class_shape(rng);
     let target = one_hot_targets(s, rng);
     let input = class_input(s, rng, path, from_logits);
-    check_loss(&CategoricalCrossentropy { from_logits }, &input, &target, path)
+    check_loss(
+        &CategoricalCrossentropy { from_logits },
+        &input,
+        &target,
+        path,
+    )
 }
 
 fn sparse(seed: u64, from_logits: bool, path: Path) -> Result<GradCheck> {
@@ -181,14 +212,25 @@ fn sparse(seed: u64, from_logits: bool, path: Path) -> Result<GradCheck> {
     }
     .expect("one label per row");
     let input = class_input(s, rng, path, from_logits);
-    check_loss(&SparseCategoricalCrossentropy { from_logits }, &input, &target, path)
+    check_loss(
+        &SparseCategoricalCrossentropy { from_logits },
+        &input,
+        &target,
+        path,
+    )
 }
 
 /// Every loss's random case: each loss, its `from_logits` form, and its fused gradient.
 pub fn loss_cases() -> Vec<Case> {
     vec![
-        Case { name: "mean_squared_error", run: |s| regression(s, &MeanSquaredError, &[]) },
-        Case { name: "mean_absolute_error", run: |s| regression(s, &MeanAbsoluteError, &[0.0]) },
+        Case {
+            name: "mean_squared_error",
+            run: |s| regression(s, &MeanSquaredError, &[]),
+        },
+        Case {
+            name: "mean_absolute_error",
+            run: |s| regression(s, &MeanAbsoluteError, &[0.0]),
+        },
         Case {
             name: "huber",
             run: |s| {
@@ -196,14 +238,38 @@ pub fn loss_cases() -> Vec<Case> {
                 regression(s, &Huber::new(delta), &[delta])
             },
         },
-        Case { name: "binary_crossentropy", run: |s| bce(s, false, Path::Direct) },
-        Case { name: "binary_crossentropy(from_logits)", run: |s| bce(s, true, Path::Direct) },
-        Case { name: "binary_crossentropy+sigmoid(fused)", run: |s| bce(s, false, Path::FusedSigmoid) },
-        Case { name: "categorical_crossentropy", run: |s| cce(s, false, Path::Direct) },
-        Case { name: "categorical_crossentropy(from_logits)", run: |s| cce(s, true, Path::Direct) },
-        Case { name: "categorical_crossentropy+softmax(fused)", run: |s| cce(s, false, Path::FusedSoftmax) },
-        Case { name: "sparse_categorical_crossentropy", run: |s| sparse(s, false, Path::Direct) },
-        Case { name: "sparse_categorical_crossentropy(from_logits)", run: |s| sparse(s, true, Path::Direct) },
+        Case {
+            name: "binary_crossentropy",
+            run: |s| bce(s, false, Path::Direct),
+        },
+        Case {
+            name: "binary_crossentropy(from_logits)",
+            run: |s| bce(s, true, Path::Direct),
+        },
+        Case {
+            name: "binary_crossentropy+sigmoid(fused)",
+            run: |s| bce(s, false, Path::FusedSigmoid),
+        },
+        Case {
+            name: "categorical_crossentropy",
+            run: |s| cce(s, false, Path::Direct),
+        },
+        Case {
+            name: "categorical_crossentropy(from_logits)",
+            run: |s| cce(s, true, Path::Direct),
+        },
+        Case {
+            name: "categorical_crossentropy+softmax(fused)",
+            run: |s| cce(s, false, Path::FusedSoftmax),
+        },
+        Case {
+            name: "sparse_categorical_crossentropy",
+            run: |s| sparse(s, false, Path::Direct),
+        },
+        Case {
+            name: "sparse_categorical_crossentropy(from_logits)",
+            run: |s| sparse(s, true, Path::Direct),
+        },
         Case {
             name: "sparse_categorical_crossentropy+softmax(fused)",
             run: |s| sparse(s, false, Path::FusedSoftmax),

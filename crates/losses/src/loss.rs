@@ -110,11 +110,17 @@ pub(crate) fn ensure_shape<F: Float>(buf: &mut Tensor<F>, shape: &[usize]) {
 }
 
 /// Fails on the first NaN target, naming its row.
-pub(crate) fn check_finite_targets<F: Float>(loss: &'static str, y_true: &ArrayViewD<'_, F>) -> Result<()> {
+pub(crate) fn check_finite_targets<F: Float>(
+    loss: &'static str,
+    y_true: &ArrayViewD<'_, F>,
+) -> Result<()> {
     if let Some((index, v)) = y_true.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(LossError::Target {
             loss,
-            row: ndarray::Dimension::slice(&index).first().copied().unwrap_or(0),
+            row: ndarray::Dimension::slice(&index)
+                .first()
+                .copied()
+                .unwrap_or(0),
             value: v.to_string(),
             reason: String::from("targets must be finite numbers"),
         });

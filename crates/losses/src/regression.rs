@@ -22,13 +22,18 @@ fn elementwise<F: Float>(
     match grad {
         Some(grad) => {
             ensure_shape(grad, y_pred.shape());
-            Zip::from(grad).and(&y_pred).and(&y_true).for_each(|g, &p, &t| {
-                let (l, d) = f(p - t);
-                total += l;
-                *g = d / count;
-            });
+            Zip::from(grad)
+                .and(&y_pred)
+                .and(&y_true)
+                .for_each(|g, &p, &t| {
+                    let (l, d) = f(p - t);
+                    total += l;
+                    *g = d / count;
+                });
         }
-        None => Zip::from(&y_pred).and(&y_true).for_each(|&p, &t| total += f(p - t).0),
+        None => Zip::from(&y_pred)
+            .and(&y_true)
+            .for_each(|&p, &t| total += f(p - t).0),
     }
     Ok(total / count)
 }
@@ -50,11 +55,20 @@ impl<F: Float> Loss<F> for MeanSquaredError {
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        elementwise(Loss::<F>::name(self), y_pred, y_true, None, |e| (e * e, e + e))
+        elementwise(Loss::<F>::name(self), y_pred, y_true, None, |e| {
+            (e * e, e + e)
+        })
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
-        elementwise(Loss::<F>::name(self), y_pred, y_true, Some(grad), |e| (e * e, e + e))
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
+        elementwise(Loss::<F>::name(self), y_pred, y_true, Some(grad), |e| {
+            (e * e, e + e)
+        })
     }
 }
 
@@ -82,8 +96,19 @@ impl<F: Float> Loss<F> for MeanAbsoluteError {
         elementwise(Loss::<F>::name(self), y_pred, y_true, None, abs_and_sign)
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
-        elementwise(Loss::<F>::name(self), y_pred, y_true, Some(grad), abs_and_sign)
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
+        elementwise(
+            Loss::<F>::name(self),
+            y_pred,
+            y_true,
+            Some(grad),
+            abs_and_sign,
+        )
     }
 }
 
@@ -107,7 +132,12 @@ impl Huber {
         Huber { delta }
     }
 
-    fn run<F: Float>(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: Option<&mut Tensor<F>>) -> Result<F> {
+    fn run<F: Float>(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: Option<&mut Tensor<F>>,
+    ) -> Result<F> {
         if !(self.delta > 0.0 && self.delta.is_finite()) {
             return Err(LossError::Config {
                 loss: "huber",
@@ -137,7 +167,12 @@ impl<F: Float> Loss<F> for Huber {
         self.run(y_pred, y_true, None)
     }
 
-    fn gradient(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>, grad: &mut Tensor<F>) -> Result<F> {
+    fn gradient(
+        &self,
+        y_pred: ArrayViewD<'_, F>,
+        y_true: ArrayViewD<'_, F>,
+        grad: &mut Tensor<F>,
+    ) -> Result<F> {
         self.run(y_pred, y_true, Some(grad))
     }
 }

@@ -5,8 +5,13 @@ use neurite_losses::gradcheck::{Case, loss_cases};
 use proptest::prelude::*;
 
 fn run(case: &Case, seed: u64) -> Result<(), TestCaseError> {
-    let report = (case.run)(seed).map_err(|e| TestCaseError::fail(format!("{}: {e}", case.name)))?;
-    prop_assert!(report.passed() && report.skipped == 0, "{} (seed {seed}): {report}", case.name);
+    let report =
+        (case.run)(seed).map_err(|e| TestCaseError::fail(format!("{}: {e}", case.name)))?;
+    prop_assert!(
+        report.passed() && report.skipped == 0,
+        "{} (seed {seed}): {report}",
+        case.name
+    );
     Ok(())
 }
 

@@ -153,7 +153,11 @@ mod tests {
     #[test]
     fn kink_crossing_skips() {
         let mut report = GradCheck::default();
-        report.record(|| "x".into(), 1.0, five_point(0.1, |dx| (dx < 0.15).then_some(dx)));
+        report.record(
+            || "x".into(),
+            1.0,
+            five_point(0.1, |dx| (dx < 0.15).then_some(dx)),
+        );
         assert_eq!((report.checked, report.skipped), (0, 1));
         assert!(!report.passed());
     }
