@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use neurite::layers::gradcheck::{layer_cases, model_cases};
+use neurite::layers::gradcheck::{layer_cases, model_cases, model_check_passed};
 use neurite::losses::gradcheck::loss_cases;
 use neurite::tensor::gradcheck::{GradCheck, TOLERANCE};
 
@@ -32,7 +32,8 @@ struct Outcome {
 }
 
 /// `skips_allowed`: per-layer cases construct their inputs away from kinks, so a skip there is a
-/// failure; whole models may skip a few steps that cross a kink somewhere inside.
+/// failure; whole models may skip some steps that cross a kink somewhere inside (at most a
+/// third, see `model_check_passed`).
 fn run_family<E: std::fmt::Display>(
     name: &'static str,
     cases: u64,
@@ -49,12 +50,12 @@ fn run_family<E: std::fmt::Display>(
     for seed in first_seed..first_seed + cases {
         match run(seed) {
             Ok(report) => {
-                let skipped_too_much = if skips_allowed {
-                    report.skipped * 5 > report.checked
+                let passed = if skips_allowed {
+                    model_check_passed(&report)
                 } else {
-                    report.skipped > 0
+                    report.passed() && report.skipped == 0
                 };
-                if !report.passed() || skipped_too_much {
+                if !passed {
                     outcome.failures.push(format!("seed {seed}: {report}"));
                 }
                 outcome.report.merge(&report);

@@ -74,14 +74,15 @@ impl Activation {
         }
     }
 
-    /// Whether the function has kinks (points where the derivative jumps): ReLU and LeakyReLU at
-    /// 0, ELU at 0 unless `alpha == 1`.
+    /// Whether the function is not smooth at 0: ReLU and LeakyReLU (the derivative jumps) and
+    /// ELU (the second derivative jumps from `alpha` to 0; with `alpha != 1` the derivative jumps
+    /// too). Finite differences across such points are unreliable, so gradient checks keep
+    /// pre-activations away from 0.
     pub fn has_kink(self) -> bool {
-        match self {
-            Activation::Relu | Activation::LeakyRelu { .. } => true,
-            Activation::Elu { alpha } => alpha != 1.0,
-            _ => false,
-        }
+        matches!(
+            self,
+            Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. }
+        )
     }
 
     /// `y = f(z)` into `y` (same shape; softmax along axis 1).

@@ -167,6 +167,25 @@ pub fn check_layer(
     check(layer, input, rng, max_per_tensor, STEP)
 }
 
+/// [`check_layer`] with another finite-difference step.
+///
+/// # Errors
+/// Whatever the layer's forward or backward returns.
+pub fn check_layer_with_step(
+    layer: &mut dyn Layer<f64>,
+    input: &Tensor<f64>,
+    rng: &mut Rng,
+    max_per_tensor: usize,
+    step: f64,
+) -> Result<GradCheck> {
+    check(layer, input, rng, max_per_tensor, step)
+}
+
+/// Step for BatchNormalization: its output is a difference of nearly equal terms (`x - mean`),
+/// so rounding noise, which grows as `1 / step`, dominates at [`STEP`]; its smoothness makes the
+/// larger step's truncation error (`step^4`) negligible.
+pub const BATCH_NORM_STEP: f64 = 1e-3;
+
 /// Checks every trainable parameter gradient of a built model end to end at `input`.
 ///
 /// The step is [`MODEL_STEP`], smaller than a single layer's: a model has thousands of ReLUs,
@@ -256,7 +275,7 @@ fn run_layer(
     rng: &mut Rng,
     make_input: &dyn Fn(&[usize], &mut Rng) -> Tensor<f64>,
 ) -> Result<GradCheck> {
-    run_layer_with(layer, batch, sample, rng, make_input, &|_, _| ())
+    run_layer_with(layer, batch, sample, rng, make_input, &|_, _| (), STEP)
 }
 
 /// [`run_layer`] with `init` adjusting the parameters after `build`.
@@ -267,6 +286,7 @@ fn run_layer_with(
     rng: &mut Rng,
     make_input: &dyn Fn(&[usize], &mut Rng) -> Tensor<f64>,
     init: &dyn Fn(&mut dyn Layer<f64>, &mut Rng),
+    step: f64,
 ) -> Result<GradCheck> {
     layer.set_name("layer");
     layer.build(sample, &mut Rng::with_stream(rng.next_u64(), 0))?;
@@ -276,7 +296,7 @@ fn run_layer_with(
     let mut last = GradCheck::default();
     for _ in 0..KINK_RETRIES {
         let input = make_input(&shape, rng);
-        last = check_layer(layer.as_mut(), &input, rng, 64)?;
+        last = check_layer_with_step(layer.as_mut(), &input, rng, 64, step)?;
         if last.skipped == 0 {
             break;
         }
@@ -318,7 +338,15 @@ fn run_affine(
     rng: &mut Rng,
 ) -> Result<GradCheck> {
     if kinked {
-        run_layer_with(layer, batch, sample, rng, &quarter_input, &quantize_params)
+        run_layer_with(
+            layer,
+            batch,
+            sample,
+            rng,
+            &quarter_input,
+            &quantize_params,
+            STEP,
+        )
     } else {
         run_layer(layer, batch, sample, rng, &normal_input)
     }
@@ -484,12 +512,16 @@ fn batch_norm_case(seed: u64) -> Result<GradCheck> {
             p.value_mut().mapv_inplace(|_| rng.uniform(0.5, 1.5));
         }
     }
-    run_layer(
+    let batch = range(rng, 2, 4);
+    let init = |_: &mut dyn Layer<f64>, _: &mut Rng| ();
+    run_layer_with(
         Box::new(layer),
-        range(rng, 2, 4),
+        batch,
         &sample,
         rng,
         &normal_input,
+        &init,
+        BATCH_NORM_STEP,
     )
 }
 
@@ -587,6 +619,8 @@ pub fn layer_cases() -> Vec<Case> {
 }
 
 /// Whole reference models end to end (parameters only; kink crossings are skipped and counted).
+/// A model has thousands of ReLUs and pooling windows, so some steps cross a kink somewhere;
+/// [`model_check_passed`] accepts a report when at most a third of the entries were skipped.
 pub fn model_cases() -> Vec<Case> {
     vec![
         Case {
@@ -598,4 +632,10 @@ pub fn model_cases() -> Vec<Case> {
             run: cnn_case,
         },
     ]
+}
+
+/// Whether a whole-model report passes: every compared entry within tolerance, and at most a
+/// third of the sampled entries skipped at kinks.
+pub fn model_check_passed(report: &GradCheck) -> bool {
+    report.passed() && report.skipped * 2 <= report.checked
 }
