@@ -13,8 +13,8 @@ pub enum Validation<F: Float> {
     /// No validation.
     #[default]
     None,
-    /// Separate data `(x, y)` (Keras `validation_data`).
-    Data(Tensor<F>, Tensor<F>),
+    /// Separate data `(x, y)` (Keras `validation_data`), boxed: tensors are large values.
+    Data(Box<(Tensor<F>, Tensor<F>)>),
     /// The *last* fraction of the training data, taken before any shuffling (Keras
     /// `validation_split`).
     Split(f64),
@@ -64,7 +64,7 @@ impl<F: Float> FitConfig<F> {
 
     /// Validates on separate data after every epoch.
     pub fn validation_data(mut self, x: Tensor<F>, y: Tensor<F>) -> Self {
-        self.validation = Validation::Data(x, y);
+        self.validation = Validation::Data(Box::new((x, y)));
         self
     }
 

@@ -153,7 +153,8 @@ impl<F: Float + Score> Model<F> {
         }
         let (train, validation) = match std::mem::take(&mut config.validation) {
             Validation::None => ((x.clone(), y.clone()), None),
-            Validation::Data(vx, vy) => {
+            Validation::Data(pair) => {
+                let (vx, vy) = *pair;
                 check_pair("Model::fit (validation data)", &vx, &vy)?;
                 ((x.clone(), y.clone()), Some((vx, vy)))
             }
