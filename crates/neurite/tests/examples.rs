@@ -1,5 +1,8 @@
 //! The examples are run here, so what `cargo run --example NAME` shows is what is tested.
 
+// mlp.rs and cnn.rs each include mnist_slice.rs, as they must to build as standalone examples.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../examples/xor.rs"]
 mod xor;
 
