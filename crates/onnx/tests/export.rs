@@ -197,7 +197,7 @@ fn every_layer_model_uses_every_operator() {
         .chunks(8)
         .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
         .collect();
-    assert_eq!(target, [-1, 3, 2, 2]);
+    assert_eq!(target, [-1, 6, 2, 2]);
     // The Dense without bias has a two-input Gemm.
     let gemm_no_bias = m
         .graph
@@ -352,7 +352,7 @@ fn reference_set_is_written_with_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let written = samples::write_reference_set(dir.path(), 3, 1).unwrap();
     let names: Vec<_> = written.iter().map(|w| w.name).collect();
-    assert_eq!(names, ["mlp", "cnn", "every_layer"]);
+    assert_eq!(names, ["mlp", "cnn", "every_layer", "channel_softmax"]);
     assert_eq!(written[0].input_shape, [3, 1, 28, 28]);
     assert_eq!(written[1].output_shape, [3, 10]);
     let manifest = fs::read_to_string(dir.path().join("manifest.json")).unwrap();
