@@ -32,7 +32,12 @@ fn time_model(name: &str, mut model: Sequential<f32>, batch: usize, steps: usize
                 fwd[i] += t.elapsed().as_secs_f64();
             }
         }
-        for i in (0..n).rev() {
+        // As Sequential::backward: nothing below the first trainable layer needs a gradient.
+        let first = layers
+            .iter()
+            .position(|l| !l.params().is_empty())
+            .unwrap_or(0);
+        for i in (first..n).rev() {
             let t = Instant::now();
             let (left, right) = layers.split_at_mut(i + 1);
             let d_out = if i == n - 1 {
@@ -41,7 +46,7 @@ fn time_model(name: &str, mut model: Sequential<f32>, batch: usize, steps: usize
                 right[0].input_grad()
             };
             let opts = Backward {
-                need_input_grad: i > 0,
+                need_input_grad: i > first,
                 from_logits: i == n - 1,
             };
             left[i].backward(d_out, opts).unwrap();

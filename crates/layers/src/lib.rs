@@ -33,7 +33,8 @@
 //!
 //! # Buffers and allocation
 //! Every layer owns its output, cache and gradient buffers and reallocates them only when the
-//! batch size changes. `Sequential::backward` never computes the first layer's input gradient.
+//! batch size changes. `Sequential::backward` computes input gradients only above the first layer
+//! with trainable parameters (a leading Flatten is not even visited).
 //!
 //! # Determinism
 //! Layer `i` of a `Sequential` with seed `s` draws its initial weights and its dropout masks from

@@ -224,7 +224,9 @@ impl<F: Float> Sequential<F> {
     }
 
     /// Back-propagates `d_output`, the gradient of the loss w.r.t. the model's output, adding
-    /// into every parameter's gradient. The first layer's input gradient is not computed.
+    /// into every parameter's gradient. Input gradients are computed only where a layer below
+    /// has trainable parameters: not for the first trainable layer, and layers below it
+    /// (a leading Flatten) are not visited at all.
     ///
     /// # Errors
     /// [`LayerError::NoForwardCache`] without a `Mode::Train` forward, or a shape error.
@@ -244,18 +246,27 @@ impl<F: Float> Sequential<F> {
 
     fn backward_impl(&mut self, d_output: ArrayViewD<'_, F>, from_logits: bool) -> Result<()> {
         self.check_built()?;
+        // Input gradients are needed only above the first layer with trainable parameters: the
+        // layers below it (Flatten, say) have nothing to learn, so they are skipped entirely.
+        let Some(first) = self
+            .layers
+            .iter()
+            .position(|l| l.params().iter().any(|p| p.is_trainable()))
+        else {
+            return Ok(());
+        };
         let last = self.layers.len() - 1;
         self.layers[last].backward(
             d_output,
             Backward {
-                need_input_grad: last > 0,
+                need_input_grad: last > first,
                 from_logits,
             },
         )?;
-        for i in (0..last).rev() {
+        for i in (first..last).rev() {
             let (left, right) = self.layers.split_at_mut(i + 1);
             let opts = Backward {
-                need_input_grad: i > 0,
+                need_input_grad: i > first,
                 from_logits: false,
             };
             left[i].backward(right[0].input_grad(), opts)?;

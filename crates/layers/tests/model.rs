@@ -355,6 +355,8 @@ fn flatten_and_layers_are_usable_alone_in_f32() {
     model
         .backward(ArrayD::<f32>::ones(vec![4, 3]).view())
         .unwrap();
-    // The first layer's input gradient is never computed.
+    // No input gradient below the first trainable layer: not for the Dense (nothing below it
+    // learns), and the Flatten is not visited.
+    assert_eq!(model.layers()[1].input_grad().len(), 0);
     assert_eq!(model.layers()[0].input_grad().len(), 0);
 }
