@@ -219,7 +219,10 @@ impl<F: Float> Sequential<F> {
         for layer in &config.layers {
             model.push(layer.build());
         }
-        let layer_error = |source| ModelFileError::Layer { path: at(), source };
+        let layer_error = |source| ModelFileError::Layer {
+            path: at(),
+            source: Box::new(source),
+        };
         let shapes = model
             .output_shapes(&config.input_shape)
             .map_err(layer_error)?;
@@ -369,7 +372,7 @@ fn read_tensor<F: Float>(
         )));
     }
     if let Some(shape) = shape {
-        if view.shape() != &shape[..] {
+        if *view.shape() != *shape {
             return Err(problem(format!(
                 "has shape {:?}, the architecture needs {shape:?}",
                 view.shape()

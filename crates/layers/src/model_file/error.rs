@@ -65,7 +65,7 @@ pub enum ModelFileError {
     Layer {
         /// The file.
         path: PathBuf,
-        /// The layer's error.
-        source: LayerError,
+        /// The layer's error (boxed: it is large and rare).
+        source: Box<LayerError>,
     },
 }
