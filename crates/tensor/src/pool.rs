@@ -74,34 +74,53 @@ pub fn max_pool2d<F: Float>(
     x.par_chunks(plane_in)
         .zip(out.par_chunks_mut(plane_out))
         .zip(argmax.par_chunks_mut(plane_out))
-        .for_each(|((x, out), argmax)| {
-            for oy in 0..win.out_h {
-                for ox in 0..win.out_w {
-                    let mut best = F::neg_infinity();
-                    let mut best_at = u32::MAX;
-                    for ky in 0..win.kernel_h {
-                        let Some(iy) = win.input_row(oy, ky) else {
-                            continue;
-                        };
-                        for kx in 0..win.kernel_w {
-                            let Some(ix) = win.input_col(ox, kx) else {
-                                continue;
-                            };
-                            let at = iy * win.in_w + ix;
-                            let v = x[at];
-                            // A NaN wins once and then stays, so NaN propagates.
-                            if best_at == u32::MAX || v > best || (v.is_nan() && !best.is_nan()) {
-                                best = v;
-                                best_at = at as u32;
-                            }
-                        }
+        .with_min_len(planes_per_task(plane_in))
+        .for_each(|((x, out), argmax)| max_pool_plane(x, win, out, argmax));
+    Ok(())
+}
+
+/// Planes handed to one rayon task: about 16k input values, so task overhead stays small
+/// next to the work (a 26x26 plane alone is far too little).
+fn planes_per_task(plane_len: usize) -> usize {
+    (16_384 / plane_len.max(1)).max(1)
+}
+
+/// Max pooling of one plane.
+fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
+    let unpadded =
+        win.pad_top == 0 && win.pad_left == 0 && win.pad_bottom == 0 && win.pad_right == 0;
+    for oy in 0..win.out_h {
+        for ox in 0..win.out_w {
+            let mut best = F::neg_infinity();
+            let mut best_at = u32::MAX;
+            let mut consider = |at: usize| {
+                let v = x[at];
+                // A NaN wins once and then stays, so NaN propagates.
+                if best_at == u32::MAX || v > best || (v.is_nan() && !best.is_nan()) {
+                    best = v;
+                    best_at = at as u32;
+                }
+            };
+            if unpadded {
+                // Every window lies inside the plane: no bounds to test per cell.
+                let (y0, x0) = (oy * win.stride_h, ox * win.stride_w);
+                for iy in y0..y0 + win.kernel_h {
+                    for ix in x0..x0 + win.kernel_w {
+                        consider(iy * win.in_w + ix);
                     }
-                    out[oy * win.out_w + ox] = best;
-                    argmax[oy * win.out_w + ox] = best_at;
+                }
+            } else {
+                let (rows, cols) = window_cells(win, oy, ox);
+                for iy in rows {
+                    for ix in cols.clone() {
+                        consider(iy * win.in_w + ix);
+                    }
                 }
             }
-        });
-    Ok(())
+            out[oy * win.out_w + ox] = best;
+            argmax[oy * win.out_w + ox] = best_at;
+        }
+    }
 }
 
 /// Backward of [`max_pool2d`]: adds each output gradient onto the input position that won.
@@ -142,6 +161,7 @@ pub fn max_pool2d_backward<F: Float>(
                 .par_chunks(plane_out)
                 .zip(argmax.par_chunks(plane_out)),
         )
+        .with_min_len(planes_per_task(plane_in))
         .for_each(|(d_x, (d_out, argmax))| {
             for (&g, &at) in d_out.iter().zip(argmax) {
                 if let Some(slot) = d_x.get_mut(at as usize) {
@@ -173,6 +193,7 @@ pub fn avg_pool2d<F: Float>(
     }
     x.par_chunks(win.in_len())
         .zip(out.par_chunks_mut(win.out_len()))
+        .with_min_len(planes_per_task(win.in_len()))
         .for_each(|(x, out)| {
             for_each_window(win, |o, rows, cols| {
                 let count = rows.len() * cols.len();
@@ -222,6 +243,7 @@ pub fn avg_pool2d_backward<F: Float>(
     }
     d_x.par_chunks_mut(win.in_len())
         .zip(d_out.par_chunks(win.out_len()))
+        .with_min_len(planes_per_task(win.in_len()))
         .for_each(|(d_x, d_out)| {
             for_each_window(win, |o, rows, cols| {
                 let count = rows.len() * cols.len();
