@@ -10,6 +10,18 @@ use crate::{Loss, LossError, Result};
 /// Keras' clipping epsilon for probabilities.
 pub const EPSILON: f64 = 1e-7;
 
+/// Clips a probability to `[EPSILON, 1 - EPSILON]` as Keras does, but lets NaN through:
+/// `max`/`min` would turn a NaN prediction into a finite loss while the gradient stayed NaN,
+/// hiding a diverged model from the training loop's NaN check.
+pub(crate) fn clip_probability<F: neurite_tensor::Float>(p: F) -> F {
+    if p.is_nan() {
+        p
+    } else {
+        let eps = F::from_f64(EPSILON);
+        p.max(eps).min(F::one() - eps)
+    }
+}
+
 /// Binary cross-entropy `-(t ln p + (1 - t) ln(1 - p))`, averaged over every element.
 ///
 /// Targets are probabilities in `[0, 1]` (usually 0 or 1). Without `from_logits`, predictions
@@ -88,7 +100,7 @@ fn run<F: Float>(
                 (loss, sigmoid - t)
             }
             Input::Probs | Input::FusedProbs => {
-                let q = p.max(eps).min(one - eps);
+                let q = clip_probability(p);
                 let loss = -(t * q.ln() + (one - t) * (one - q).ln());
                 let d = if input == Input::FusedProbs {
                     p - t

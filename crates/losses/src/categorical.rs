@@ -9,7 +9,7 @@
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Axis, Ix2};
 use neurite_tensor::{Float, Tensor};
 
-use crate::binary::EPSILON;
+use crate::binary::{EPSILON, clip_probability};
 use crate::loss::{check_finite_targets, ensure_shape};
 use crate::{Loss, LossError, Result};
 
@@ -99,7 +99,7 @@ fn run<F: Float>(
                     let l = if t == F::zero() {
                         F::zero()
                     } else {
-                        -t * p.max(eps).min(one - eps).ln()
+                        -t * clip_probability(p).ln()
                     };
                     let d = if p > eps && p < one - eps {
                         -t / p
@@ -112,7 +112,7 @@ fn run<F: Float>(
                     let l = if t == F::zero() {
                         F::zero()
                     } else {
-                        -t * p.max(eps).min(one - eps).ln()
+                        -t * clip_probability(p).ln()
                     };
                     (l, p * t_sum - t)
                 }

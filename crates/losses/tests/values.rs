@@ -154,3 +154,38 @@ fn f32_works() {
         .unwrap();
     assert!((l + 0.75f32.ln()).abs() < 1e-6);
 }
+
+/// A NaN prediction must give a NaN loss (not a clipped, finite one), so that training loops
+/// notice the divergence instead of stepping with NaN gradients.
+#[test]
+fn nan_predictions_give_nan_losses() {
+    use neurite_losses::{
+        BinaryCrossentropy, CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy,
+    };
+    let probs = ndarray::arr2(&[[f64::NAN, f64::NAN], [0.5, 0.5]]).into_dyn();
+    let one_hot = ndarray::arr2(&[[0.0, 1.0], [1.0, 0.0]]).into_dyn();
+    let labels = ndarray::arr1(&[1.0, 0.0]).into_dyn();
+    assert!(
+        CategoricalCrossentropy::default()
+            .loss(probs.view(), one_hot.view())
+            .unwrap()
+            .is_nan()
+    );
+    assert!(
+        SparseCategoricalCrossentropy::default()
+            .loss(probs.view(), labels.view())
+            .unwrap()
+            .is_nan()
+    );
+    assert!(
+        BinaryCrossentropy::default()
+            .loss(probs.view(), one_hot.view())
+            .unwrap()
+            .is_nan()
+    );
+    let mut grad = ndarray::ArrayD::zeros(vec![0]);
+    let fused = SparseCategoricalCrossentropy::default()
+        .loss_and_gradient(probs.view(), labels.view(), "softmax", &mut grad)
+        .unwrap();
+    assert!(fused.loss.is_nan());
+}
