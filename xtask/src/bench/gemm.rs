@@ -87,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
     }
+    mlp_shapes(&args)?;
     conv_layers(&args, &peaks)
 }
 
@@ -183,6 +184,58 @@ fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
                     100.0 * g[1] / peaks[1].measured_gflops
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+/// The reference MLP's products at batch 32: Dense(128) forward `[32, 784] x [784, 128]`
+/// (weight stored `[128, 784]`), its weight gradient `[128, 32] x [32, 784]`, and the output layer.
+fn mlp_shapes(args: &Args) -> anyhow::Result<()> {
+    // (name, m, k, n, transpose A, transpose B)
+    let shapes = [
+        ("dense fwd", 32, 784, 128, Transpose::No, Transpose::Yes),
+        ("dense dW", 128, 32, 784, Transpose::Yes, Transpose::No),
+        ("dense_1 fwd", 32, 128, 10, Transpose::No, Transpose::Yes),
+    ];
+    if !args.json {
+        println!();
+        println!("reference MLP products, batch 32:");
+        println!(
+            "{:>12} {:>14} {:>14}",
+            "product", "1 thr GFLOP/s", "2 thr GFLOP/s"
+        );
+    }
+    for (name, m, k, n, ta, tb) in shapes {
+        let a = if ta == Transpose::Yes {
+            random((k, m), 5)
+        } else {
+            random((m, k), 5)
+        };
+        let b = if tb == Transpose::Yes {
+            random((n, k), 6)
+        } else {
+            random((k, n), 6)
+        };
+        let mut c = Array2::<f32>::zeros((m, n));
+        let mut gflops = [0.0; 2];
+        for (slot, &threads) in THREADS.iter().enumerate() {
+            let t = with_threads(threads, || {
+                best_time(args.budget, 50, || {
+                    gemm(1.0, a.view(), ta, b.view(), tb, 0.0, c.view_mut()).expect("shapes agree");
+                })
+            })?;
+            gflops[slot] = 2.0 * (m * k * n) as f64 / t / 1e9;
+            if args.json {
+                let bench = format!("mlp_{}", name.replace(' ', "_"));
+                println!(
+                    "{}",
+                    json!({"bench": bench, "n": m, "threads": threads, "gflops": gflops[slot]})
+                );
+            }
+        }
+        if !args.json {
+            println!("{name:>12} {:>14.1} {:>14.1}", gflops[0], gflops[1]);
         }
     }
     Ok(())

@@ -1,10 +1,500 @@
-//! `cargo xtask train-mnist`: arrives with issue 9.
+//! `cargo xtask train-mnist`: train a reference model on MNIST or Fashion-MNIST, evaluate it on
+//! the test set, and write the model, its ONNX export, the figures and an HTML report.
+
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, bail};
+use clap::ValueEnum;
+use ndarray::{Axis, Ix2};
+use neurite::data::{DatasetInfo, FASHION_MNIST, MNIST, Resolver, Split};
+use neurite::layers::models;
+use neurite::losses::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
+use neurite::metrics::streaming::{Accuracy, StreamingMetric};
+use neurite::metrics::{self, Average, ClassScores, ConfusionMatrix, plot};
+use neurite::optim::{
+    Adagrad, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+};
+use neurite::tensor::Tensor;
+use neurite::train::{FitConfig, History, Model, Verbosity};
+use serde_json::json;
 
 /// Arguments of `cargo xtask train-mnist`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Reference model: the MLP or the CNN of the Keras tutorials.
+    #[arg(long, value_enum, default_value_t = ModelKind::Cnn)]
+    model: ModelKind,
+    /// Dataset to train on.
+    #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
+    dataset: DatasetKind,
+    /// Directory holding `<dataset>/` with the IDX files (else NEURITE_DATA, ./data, /usr/share/datasets, download).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Samples per step (default: 32 for mlp, 64 for cnn, as in the reference models).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate (default: 1e-3 for Adam, AdamW and RMSprop, 1e-2 for SGD and Adagrad).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    optimizer: OptimizerKind,
+    /// Seed for initial weights, dropout and shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Fraction of the training images held out for validation (the last ones, as Keras).
+    #[arg(long, default_value_t = 0.1)]
+    validation_split: f64,
+    /// Output directory (default: runs/<UTC timestamp>-<model>-<dataset>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelKind {
+    Mlp,
+    Cnn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DatasetKind {
+    Mnist,
+    FashionMnist,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OptimizerKind {
+    Adam,
+    Adamw,
+    Sgd,
+    Rmsprop,
+    Adagrad,
+}
+
+impl ModelKind {
+    fn name(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Cnn => "cnn",
+        }
+    }
+}
+
+impl DatasetKind {
+    fn info(self) -> &'static DatasetInfo {
+        match self {
+            DatasetKind::Mnist => &MNIST,
+            DatasetKind::FashionMnist => &FASHION_MNIST,
+        }
+    }
+}
 
 /// Runs the command.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask train-mnist` is not available yet (issue 9)")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("setting the thread count")?;
+    }
+    let info = args.dataset.info();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(args.model.name(), info.name));
+    let (train, test) = load(&args, info)?;
+    eprintln!(
+        "{}: {} training images, {} test images; {} threads; writing to {}",
+        info.name,
+        train.len(),
+        test.len(),
+        rayon::current_num_threads(),
+        out.display()
+    );
+
+    let network = match args.model {
+        ModelKind::Mlp => models::mlp::<f32>(args.seed),
+        ModelKind::Cnn => models::cnn::<f32>(args.seed),
+    };
+    println!("{}", network.summary()?);
+    let optimizer = optimizer(args.optimizer, args.lr)?;
+    let metrics: Vec<Box<dyn StreamingMetric<f32>>> = vec![Box::new(Accuracy::new())];
+    // The reference models differ in their targets: integer labels for the mlp, one-hot for the cnn.
+    let (mut model, y_train, y_test) = match args.model {
+        ModelKind::Mlp => (
+            Model::compile(
+                network,
+                SparseCategoricalCrossentropy::default(),
+                optimizer,
+                metrics,
+            )?,
+            train.labels_f32(),
+            test.labels_f32(),
+        ),
+        ModelKind::Cnn => (
+            Model::compile(
+                network,
+                CategoricalCrossentropy::default(),
+                optimizer,
+                metrics,
+            )?,
+            train.labels_one_hot().into_dyn(),
+            test.labels_one_hot().into_dyn(),
+        ),
+    };
+    let batch_size = args.batch_size.unwrap_or(match args.model {
+        ModelKind::Mlp => 32,
+        ModelKind::Cnn => 64,
+    });
+
+    // Ctrl-C stops after the current batch; everything learnt so far is still evaluated and saved.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130); // a second Ctrl-C quits at once
+        }
+        eprintln!(
+            "\ninterrupted: finishing the current batch, then saving (Ctrl-C again to quit now)"
+        );
+    })
+    .context("installing the Ctrl-C handler")?;
+
+    let x_train = train.images_f32();
+    let config = FitConfig::new(args.epochs, batch_size)
+        .validation_split(args.validation_split)
+        .seed(args.seed)
+        .verbosity(Verbosity::Auto)
+        .interrupt(interrupt);
+    let history = model.fit(&x_train, &y_train, config)?;
+    if let Some(reason) = &history.stopped_early {
+        eprintln!("stopped early: {reason}");
+    }
+
+    let x_test = test.images_f32();
+    let evaluation = model.evaluate(&x_test, &y_test, 1000)?;
+    let probabilities = model.predict(&x_test, 1000)?.into_dimensionality::<Ix2>()?;
+    let labels: Vec<usize> = test.labels().iter().map(|&l| usize::from(l)).collect();
+    let predicted = metrics::predicted_classes(probabilities.view());
+    let names: Vec<&str> = info.class_names.to_vec();
+    let report_text = metrics::classification_report(&labels, &predicted, &names, 4)?;
+    let cm = ConfusionMatrix::new(&labels, &predicted, names.len())?;
+    let test_accuracy = evaluation
+        .metrics
+        .get("accuracy")
+        .copied()
+        .unwrap_or(f64::NAN);
+    println!(
+        "\ntest loss {:.4}, test accuracy {:.4}\n",
+        evaluation.loss, test_accuracy
+    );
+    println!("{report_text}");
+    println!(
+        "confusion matrix (rows: true class, columns: predicted)\n{}",
+        format_confusion(&cm, &names)
+    );
+
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let network = model.network();
+    network.save(out.join("model.safetensors"))?;
+    neurite::onnx::export(
+        network,
+        out.join("model.onnx"),
+        neurite::onnx::ExportOptions::default(),
+    )?;
+    write_atomic(&out.join("history.json"), history.to_json().as_bytes())?;
+    let scores = ClassScores::from_confusion(&cm);
+    let auc = metrics::roc_auc_ovr(&labels, probabilities.view(), Average::Macro).ok();
+    let metrics_json = json!({
+        "dataset": info.name, "model": args.model.name(),
+        "test_loss": evaluation.loss, "test_accuracy": test_accuracy, "roc_auc_ovr_macro": auc,
+        "macro": averages(&scores, Average::Macro), "weighted": averages(&scores, Average::Weighted),
+        "per_class": (0..names.len()).map(|c| {
+            let s = scores.class(c).unwrap_or(metrics::Scores { precision: f64::NAN, recall: f64::NAN, f1: f64::NAN });
+            json!({"class": names[c], "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": cm.support()[c]})
+        }).collect::<Vec<_>>(),
+        "confusion_matrix": cm.counts().outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+        "stopped_early": history.stopped_early,
+    });
+    write_atomic(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics_json)?.as_bytes(),
+    )?;
+
+    let figures = plots(
+        &out,
+        &history,
+        &cm,
+        &names,
+        &labels,
+        &predicted,
+        &probabilities,
+        &x_test,
+    )?;
+    let settings = settings(&args, info.name, train.len(), batch_size, model.optimizer());
+    let epochs: Vec<[Option<f64>; 7]> = history
+        .epochs
+        .iter()
+        .map(|e| {
+            [
+                Some(e.epoch as f64),
+                Some(e.loss),
+                e.get("accuracy"),
+                e.val_loss,
+                e.get("val_accuracy"),
+                Some(e.learning_rate),
+                Some(e.seconds),
+            ]
+        })
+        .collect();
+    let results = vec![
+        ("test accuracy".to_string(), format!("{test_accuracy:.4}")),
+        ("test loss".to_string(), format!("{:.4}", evaluation.loss)),
+        (
+            "ROC AUC (one-vs-rest, macro)".to_string(),
+            auc.map_or("-".into(), |a| format!("{a:.4}")),
+        ),
+        (
+            "macro F1".to_string(),
+            format!("{:.4}", scores.average(Average::Macro).f1),
+        ),
+    ];
+    let summary = network.summary()?.to_string();
+    let html = report::render(&report::Report {
+        title: &format!("neurite {} on {}", args.model.name(), info.name),
+        settings: &settings,
+        summary: &summary,
+        epochs: &epochs,
+        results: &results,
+        classification_report: &report_text,
+        figures: &figures,
+    })?;
+    write_atomic(&out.join("report.html"), html.as_bytes())?;
+    println!(
+        "wrote model.safetensors, model.onnx, history.json, metrics.json, plots and report.html to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Training (optionally the first `--limit`) and test sets, with a hint on what to do when they
+/// cannot be found.
+fn load(
+    args: &Args,
+    info: &'static DatasetInfo,
+) -> anyhow::Result<(neurite::data::Dataset, neurite::data::Dataset)> {
+    let mut resolver = Resolver::new();
+    if let Some(dir) = &args.data {
+        resolver = resolver.root(dir);
+    }
+    let hint = match args.dataset {
+        DatasetKind::FashionMnist => {
+            "install Debian's copy with `sudo apt-get install dataset-fashion-mnist`, or run `cargo xtask download fashion-mnist` where the mirrors are reachable"
+        }
+        DatasetKind::Mnist => {
+            "run `cargo xtask download mnist` where the mirrors are reachable, pass `--data DIR` with DIR/mnist/*.gz, or train on Fashion-MNIST offline: `sudo apt-get install dataset-fashion-mnist` then `cargo xtask train-mnist --dataset fashion-mnist`"
+        }
+    };
+    let train = resolver
+        .load(info, Split::Train)
+        .with_context(|| format!("{} training set not available: {hint}", info.name))?;
+    let test = resolver
+        .load(info, Split::Test)
+        .with_context(|| format!("{} test set not available: {hint}", info.name))?;
+    let train = match args.limit {
+        Some(0) => bail!("--limit must be at least 1"),
+        Some(n) if n < train.len() => train.split_at(n)?.0,
+        _ => train,
+    };
+    Ok((train, test))
+}
+
+fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> anyhow::Result<Box<dyn Optimizer<f32>>> {
+    Ok(match kind {
+        OptimizerKind::Adam => Box::new(Adam::with_learning_rate(lr.unwrap_or(1e-3))?),
+        OptimizerKind::Adamw => Box::new(Adam::new(AdamConfig {
+            learning_rate: lr.unwrap_or(1e-3).into(),
+            ..AdamConfig::adamw()
+        })?),
+        OptimizerKind::Sgd => Box::new(Sgd::new(SgdConfig {
+            learning_rate: lr.unwrap_or(1e-2).into(),
+            ..SgdConfig::default()
+        })?),
+        OptimizerKind::Rmsprop => Box::new(RmsProp::new(RmsPropConfig {
+            learning_rate: lr.unwrap_or(1e-3).into(),
+            ..RmsPropConfig::default()
+        })?),
+        OptimizerKind::Adagrad => Box::new(Adagrad::new(neurite::optim::AdagradConfig {
+            learning_rate: lr.unwrap_or(1e-2).into(),
+            ..Default::default()
+        })?),
+    })
+}
+
+fn averages(scores: &ClassScores, average: Average) -> serde_json::Value {
+    let s = scores.average(average);
+    json!({"precision": s.precision, "recall": s.recall, "f1": s.f1})
+}
+
+/// The confusion matrix as an aligned text table.
+fn format_confusion(cm: &ConfusionMatrix, names: &[&str]) -> String {
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(5);
+    let mut text = format!("{:>width$} ", "");
+    for c in 0..names.len() {
+        text.push_str(&format!("{c:>6}"));
+    }
+    text.push('\n');
+    for (r, row) in cm.counts().outer_iter().enumerate() {
+        text.push_str(&format!("{:>width$} ", names[r]));
+        for v in row {
+            text.push_str(&format!("{v:>6}"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plots(
+    out: &Path,
+    history: &History,
+    cm: &ConfusionMatrix,
+    names: &[&str],
+    labels: &[usize],
+    predicted: &[usize],
+    probabilities: &ndarray::Array2<f32>,
+    x_test: &Tensor<f32>,
+) -> anyhow::Result<Vec<report::Figure>> {
+    let curves = [
+        plot::Curves::new("loss", history.series("loss"))
+            .with_validation(history.series("val_loss")),
+        plot::Curves::new("accuracy", history.series("accuracy"))
+            .with_validation(history.series("val_accuracy")),
+    ];
+    let path = out.join("training_curves.svg");
+    plot::training_curves(&curves, &path, (900, 420))?;
+    let mut figures = vec![report::Figure {
+        caption: "Training curves (train and validation)".into(),
+        path,
+    }];
+    let path = out.join("confusion_matrix.svg");
+    plot::confusion_matrix(cm, names, &path, (720, 680))?;
+    figures.push(report::Figure {
+        caption: "Confusion matrix (test set)".into(),
+        path,
+    });
+    let path = out.join("roc_curves.svg");
+    plot::roc_curves(labels, probabilities.view(), names, &path, (720, 560))?;
+    figures.push(report::Figure {
+        caption: "ROC curves, one class against the rest (test set)".into(),
+        path,
+    });
+    let path = out.join("precision_recall_curves.svg");
+    plot::precision_recall_curves(labels, probabilities.view(), names, &path, (720, 560))?;
+    figures.push(report::Figure {
+        caption: "Precision-recall curves (test set)".into(),
+        path,
+    });
+    // Images [N, 1, 28, 28] -> [N, 28, 28] for the grid of mistakes.
+    let images = x_test
+        .view()
+        .index_axis_move(Axis(1), 0)
+        .into_dimensionality::<ndarray::Ix3>()?;
+    let path = out.join("misclassified.png");
+    if labels.iter().zip(predicted).any(|(t, p)| t != p) {
+        plot::misclassified_images(images, labels, predicted, names, 36, &path, (900, 900))?;
+        figures.push(report::Figure {
+            caption: "Misclassified test images (true / predicted)".into(),
+            path,
+        });
+    }
+    Ok(figures)
+}
+
+fn settings(
+    args: &Args,
+    dataset: &str,
+    train_len: usize,
+    batch_size: usize,
+    optimizer: &dyn Optimizer<f32>,
+) -> Vec<(String, String)> {
+    vec![
+        ("model".into(), args.model.name().into()),
+        ("dataset".into(), dataset.into()),
+        (
+            "training images".into(),
+            format!(
+                "{train_len} ({:.0} % held out for validation)",
+                args.validation_split * 100.0
+            ),
+        ),
+        ("epochs".into(), args.epochs.to_string()),
+        ("batch size".into(), batch_size.to_string()),
+        (
+            "optimizer".into(),
+            format!(
+                "{} (learning rate {})",
+                optimizer.name(),
+                optimizer.learning_rate()
+            ),
+        ),
+        ("seed".into(), args.seed.to_string()),
+        ("threads".into(), rayon::current_num_threads().to_string()),
+    ]
+}
+
+/// Writes through a temporary file in the same directory, then renames: never a half-written file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// `runs/<YYYYMMDD-HHMMSS>-<model>-<dataset>` in UTC.
+fn default_out(model: &str, dataset: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    PathBuf::from(format!(
+        "runs/{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{model}-{dataset}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_out_is_a_utc_timestamp() {
+        let p = super::default_out("cnn", "mnist");
+        let s = p.to_string_lossy();
+        assert!(s.starts_with("runs/20") && s.ends_with("-cnn-mnist"), "{s}");
+        assert_eq!(s.len(), "runs/20261124-102300-cnn-mnist".len());
+    }
 }
