@@ -110,3 +110,75 @@ fn every_layer_output_varies_with_the_input() {
     // 2e-2 measured: three orders of magnitude above the tolerance.
     assert!(spread > 0.01, "spread {spread}");
 }
+
+/// Realistic export mistakes (a pad on the wrong side, padding cells counted in averages, the
+/// BatchNorm mean and variance swapped) change the every-layer model's tract output by far more
+/// than the tolerance, so the agreement above is evidence and not luck.
+#[test]
+fn export_mistakes_would_be_caught() {
+    use neurite_onnx::proto::ModelProto;
+    use prost::Message;
+
+    let mut model = samples::every_layer::<f32>(5).unwrap();
+    let x = samples::input_batch(&model, 8, 11).unwrap();
+    let want = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+    let proto = neurite_onnx::to_model_proto(&model, &ExportOptions::default()).unwrap();
+    let mutations: [(&str, fn(&mut ModelProto)); 3] = [
+        ("max-pool pads moved to the top-left", |m| {
+            let node = m
+                .graph
+                .as_mut()
+                .unwrap()
+                .node
+                .iter_mut()
+                .find(|n| n.op_type == "MaxPool");
+            let pads = node
+                .unwrap()
+                .attribute
+                .iter_mut()
+                .find(|a| a.name == "pads")
+                .unwrap();
+            pads.ints = vec![1, 1, 0, 0];
+        }),
+        ("count_include_pad = 1", |m| {
+            let node = m
+                .graph
+                .as_mut()
+                .unwrap()
+                .node
+                .iter_mut()
+                .find(|n| n.op_type == "AveragePool");
+            let attr = node
+                .unwrap()
+                .attribute
+                .iter_mut()
+                .find(|a| a.name == "count_include_pad");
+            attr.unwrap().i = 1;
+        }),
+        ("BatchNorm mean and variance swapped", |m| {
+            let node = m
+                .graph
+                .as_mut()
+                .unwrap()
+                .node
+                .iter_mut()
+                .find(|n| n.op_type == "BatchNormalization");
+            node.unwrap().input.swap(3, 4);
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (what, mutate) in mutations {
+        let mut wrong = proto.clone();
+        mutate(&mut wrong);
+        let path = dir.path().join("wrong.onnx");
+        std::fs::write(&path, wrong.encode_to_vec()).unwrap();
+        let (_, got) = tract_run(&load(&path).unwrap(), &x).unwrap();
+        let diff = got
+            .iter()
+            .zip(want.iter())
+            .map(|(g, w)| (g - w).abs())
+            .fold(0.0f32, f32::max);
+        println!("{what}: max abs diff {diff:.3e}");
+        assert!(diff > 100.0 * TOLERANCE, "{what} went unnoticed ({diff:e})");
+    }
+}
