@@ -111,19 +111,21 @@ fn every_layer_output_varies_with_the_input() {
     assert!(spread > 0.01, "spread {spread}");
 }
 
+/// An edit of an exported model that a buggy exporter could have made.
+type Mutation = fn(&mut neurite_onnx::proto::ModelProto);
+
 /// Realistic export mistakes (a pad on the wrong side, padding cells counted in averages, the
 /// BatchNorm mean and variance swapped) change the every-layer model's tract output by far more
 /// than the tolerance, so the agreement above is evidence and not luck.
 #[test]
 fn export_mistakes_would_be_caught() {
-    use neurite_onnx::proto::ModelProto;
     use prost::Message;
 
     let mut model = samples::every_layer::<f32>(5).unwrap();
     let x = samples::input_batch(&model, 8, 11).unwrap();
     let want = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
     let proto = neurite_onnx::to_model_proto(&model, &ExportOptions::default()).unwrap();
-    let mutations: [(&str, fn(&mut ModelProto)); 3] = [
+    let mutations: [(&str, Mutation); 3] = [
         ("max-pool pads moved to the top-left", |m| {
             let node = m
                 .graph
