@@ -12,6 +12,9 @@ pub enum TrainError {
     /// The loss rejected predictions or targets.
     #[error(transparent)]
     Loss(#[from] neurite_losses::LossError),
+    /// A model file could not be written or read.
+    #[error(transparent)]
+    ModelFile(#[from] Box<neurite_layers::model_file::ModelFileError>),
     /// The optimizer rejected a step or its state.
     #[error(transparent)]
     Optim(#[from] neurite_optim::OptimError),

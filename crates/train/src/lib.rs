@@ -20,10 +20,12 @@ mod config;
 mod error;
 mod history;
 mod model;
+mod persist;
 mod progress;
 
 pub use callbacks::{
-    Callback, Context, EarlyStopping, LearningRateScheduler, Mode, ReduceLROnPlateau,
+    Callback, Context, EarlyStopping, LearningRateScheduler, Mode, ModelCheckpoint,
+    ReduceLROnPlateau,
 };
 pub use config::{FitConfig, Validation};
 pub use error::{Result, TrainError};

@@ -337,3 +337,95 @@ fn reference_models_compile_and_step() {
     let history = model.fit(&x, &y, FitConfig::new(3, 2).silent()).unwrap();
     assert!(history.epochs[2].loss < history.epochs[0].loss);
 }
+
+#[test]
+fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = blobs(96, 10);
+    // Uninterrupted: 4 epochs. Interrupted: 2 epochs, save, load, 2 more (shuffling off so
+    // both see the same batches; the seed fixes everything else).
+    let mut straight = compiled(3);
+    straight
+        .fit(&x, &y, FitConfig::new(4, 16).shuffle(false).silent())
+        .unwrap();
+    let mut first = compiled(3);
+    first
+        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .unwrap();
+    let path = dir.path().join("model.safetensors");
+    first.save(&path).unwrap();
+    let mut resumed = Model::load(
+        &path,
+        SparseCategoricalCrossentropy::default(),
+        Box::new(Adam::with_learning_rate(0.01).unwrap()),
+        accuracy(),
+    )
+    .unwrap();
+    assert_eq!(resumed.optimizer().iterations(), 12);
+    resumed
+        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .unwrap();
+    for ((name, a), (_, b)) in straight
+        .network()
+        .params()
+        .into_iter()
+        .zip(resumed.network().params())
+    {
+        assert!(
+            a.value()
+                .iter()
+                .zip(b.value().iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{name} differs"
+        );
+    }
+    // Loading Adam state into SGD is refused.
+    let err = Model::<f64>::load(
+        &path,
+        SparseCategoricalCrossentropy::default(),
+        Box::new(Sgd::default()),
+        vec![],
+    );
+    assert!(matches!(err, Err(TrainError::Optim(_))));
+    // A truncated file is an error, not a panic.
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(matches!(
+        Model::<f64>::load(
+            &cut,
+            SparseCategoricalCrossentropy::default(),
+            Box::new(Adam::default()),
+            vec![]
+        ),
+        Err(TrainError::ModelFile(_))
+    ));
+
+    // ModelCheckpoint with save_best_only keeps the epoch with the lowest validation loss.
+    let (vx, vy) = blobs(60, 5);
+    let vy = vy.mapv(|c| (c + 1.0) % 3.0); // worse every epoch: the best is epoch 1
+    let best = dir.path().join("best.safetensors");
+    let mut model = compiled(1);
+    let checkpoint = neurite_train::ModelCheckpoint::new(&best)
+        .monitor("val_loss")
+        .save_best_only(true);
+    let history = model
+        .fit(
+            &x,
+            &y,
+            FitConfig::new(3, 16)
+                .validation_data(vx.clone(), vy.clone())
+                .callback(checkpoint)
+                .silent(),
+        )
+        .unwrap();
+    let mut saved = Model::load(
+        &best,
+        SparseCategoricalCrossentropy::default(),
+        Box::new(Adam::with_learning_rate(0.01).unwrap()),
+        vec![],
+    )
+    .unwrap();
+    let loss = saved.evaluate(&vx, &vy, 64).unwrap().loss;
+    assert!((loss - history.epochs[0].val_loss.unwrap()).abs() < 1e-12);
+}

@@ -209,7 +209,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let network = model.network();
-    network.save(out.join("model.safetensors"))?;
+    model.save(out.join("model.safetensors"))?;
     neurite::onnx::export(
         network,
         out.join("model.onnx"),

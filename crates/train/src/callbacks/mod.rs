@@ -1,8 +1,10 @@
 //! Callbacks: code that runs at the edges of epochs and batches during `fit`.
 
+mod checkpoint;
 mod early_stopping;
 mod learning_rate;
 
+pub use checkpoint::ModelCheckpoint;
 pub use early_stopping::EarlyStopping;
 pub use learning_rate::{LearningRateScheduler, ReduceLROnPlateau};
 
