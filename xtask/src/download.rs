@@ -19,7 +19,7 @@ pub struct Args {
     /// Which dataset: mnist, fashion-mnist or all.
     #[arg(default_value = "all", value_parser = ["mnist", "fashion-mnist", "all"])]
     dataset: String,
-    /// Root directory; files go to DIR/<dataset>/ [default: $NEURITE_DATA, else ./data].
+    /// Root directory; files go to `DIR/<dataset>/` [default: $NEURITE_DATA, else ./data].
     #[arg(long)]
     dir: Option<PathBuf>,
 }

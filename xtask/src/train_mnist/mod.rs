@@ -58,7 +58,7 @@ pub struct Args {
     /// Fraction of the training images held out for validation (the last ones, as Keras).
     #[arg(long, default_value_t = 0.1)]
     validation_split: f64,
-    /// Output directory (default: runs/<UTC timestamp>-<model>-<dataset>).
+    /// Output directory (default: `runs/<UTC timestamp>-<model>-<dataset>`).
     #[arg(long)]
     out: Option<PathBuf>,
 }
