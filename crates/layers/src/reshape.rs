@@ -129,7 +129,9 @@ impl<F: Float> Layer<F> for Flatten<F> {
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
-        Ok(vec![input_shape.iter().product()])
+        Ok(vec![
+            checked_product(input_shape).ok_or_else(|| too_large(self.describe(), input_shape))?,
+        ])
     }
 
     fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
@@ -223,7 +225,8 @@ impl<F: Float> Layer<F> for Reshape<F> {
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
         let target = &self.cfg.target_shape;
-        let total: usize = input_shape.iter().product();
+        let total =
+            checked_product(input_shape).ok_or_else(|| too_large(self.describe(), input_shape))?;
         let invalid = |reason: String| LayerError::Config {
             layer: self.describe(),
             name: "target_shape",
@@ -236,11 +239,13 @@ impl<F: Float> Layer<F> for Reshape<F> {
                 "entries must be positive, with at most one -1",
             )));
         }
-        let known: usize = target
+        let positive: Vec<usize> = target
             .iter()
             .filter(|&&d| d > 0)
             .map(|&d| d as usize)
-            .product();
+            .collect();
+        let known = checked_product(&positive)
+            .ok_or_else(|| invalid(String::from("the product of the entries overflows")))?;
         let missing = if inferred == 1 {
             if known == 0 || total % known != 0 {
                 None
@@ -289,5 +294,19 @@ impl<F: Float> Layer<F> for Reshape<F> {
 
     fn input_grad(&self) -> ArrayViewD<'_, F> {
         self.state.d_x.view()
+    }
+}
+
+/// The number of elements of `shape`, or None if it does not fit in a `usize`.
+fn checked_product(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+fn too_large(layer: String, shape: &[usize]) -> LayerError {
+    LayerError::Shape {
+        layer,
+        expected: String::from("a per-sample shape whose element count fits in memory"),
+        got: crate::error::fmt_shape(shape),
+        hint: String::from("the input shape is absurdly large; check the model file or build call"),
     }
 }

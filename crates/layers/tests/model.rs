@@ -360,3 +360,15 @@ fn flatten_and_layers_are_usable_alone_in_f32() {
     assert_eq!(model.layers()[1].input_grad().len(), 0);
     assert_eq!(model.layers()[0].input_grad().len(), 0);
 }
+
+/// Shapes whose element count overflows are errors, not panics (a crafted model file or a
+/// careless build call must never crash the process).
+#[test]
+fn overflowing_shapes_are_errors() {
+    use neurite_layers::{Flatten, Layer, Reshape};
+    let huge = [usize::MAX / 2, 3, 1];
+    assert!(Flatten::<f32>::new().output_shape(&huge).is_err());
+    assert!(Reshape::<f32>::new(&[-1]).output_shape(&huge).is_err());
+    let mut model = neurite_layers::Sequential::<f32>::new().add(Flatten::new());
+    assert!(model.build(&huge).is_err());
+}

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Result, TensorError};
 
+/// The largest input size, kernel, stride or padding a window accepts (2^24).
+pub const MAX_EXTENT: usize = 1 << 24;
+
 /// How a sliding window treats the borders of its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +85,21 @@ impl Window2d {
                 "stride",
                 format!("{stride:?}"),
                 "must be at least 1",
+            ));
+        }
+        // Every extent is bounded so that no window arithmetic below can overflow, whatever a
+        // model file or a caller asks for.
+        let explicit = match padding {
+            Padding::Explicit(p) => p,
+            _ => [0; 4],
+        };
+        let extents = [input.0, input.1, kernel.0, kernel.1, stride.0, stride.1];
+        if let Some(&big) = extents.iter().chain(&explicit).find(|&&v| v > MAX_EXTENT) {
+            return Err(TensorError::invalid(
+                OP,
+                "extent",
+                big,
+                format!("input, kernel, stride and padding must each be at most {MAX_EXTENT}"),
             ));
         }
         if input.0 == 0 || input.1 == 0 {

@@ -220,6 +220,11 @@ fn bad_geometry_is_an_error() {
     assert!(Window2d::new((2, 2), (3, 3), (1, 1), Padding::Valid).is_err());
     assert!(Window2d::new((4, 4), (0, 3), (1, 1), Padding::Valid).is_err());
     assert!(Window2d::new((4, 4), (3, 3), (0, 1), Padding::Valid).is_err());
+    // Absurd extents (a crafted model file) are refused instead of overflowing.
+    let huge = Padding::Explicit([usize::MAX, 0, usize::MAX, 0]);
+    assert!(Window2d::new((4, 4), (3, 3), (1, 1), huge).is_err());
+    assert!(Window2d::new((usize::MAX, 4), (3, 3), (1, 1), Padding::Same).is_err());
+    assert!(Window2d::new((4, 4), (3, usize::MAX), (1, 1), Padding::Valid).is_err());
     let win = Window2d::new((4, 4), (3, 3), (1, 1), Padding::Valid).unwrap();
     let x = Array4::<f32>::zeros((1, 1, 5, 4));
     let mut cols = Array3::<f32>::zeros((1, 9, 4));
