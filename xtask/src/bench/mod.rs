@@ -5,6 +5,9 @@
 
 mod gemm;
 mod peak;
+mod train;
+mod train_peer;
+mod train_report;
 
 use clap::Subcommand;
 
@@ -19,12 +22,16 @@ pub struct Args {
 enum What {
     /// Square sgemm (n = 64..1024) and the reference CNN's convolutions, 1 and 2 threads.
     Gemm(gemm::Args),
+    /// Epoch time, throughput and test accuracy of the reference mlp and cnn on Fashion-MNIST,
+    /// 1 and 2 threads, next to Keras and PyTorch when they are installed.
+    Train(train::Args),
 }
 
 /// Runs the chosen benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.what {
         What::Gemm(args) => gemm::run(args),
+        What::Train(args) => train::run(args),
     }
 }
 
