@@ -183,6 +183,20 @@ impl<F: Float> Layer<F> for Dropout<F> {
         self.d_x.view()
     }
 
+    fn rng_state(&self) -> Option<[u64; 6]> {
+        Some(self.rng.to_words())
+    }
+
+    fn set_rng_state(&mut self, words: [u64; 6]) -> bool {
+        match Rng::from_words(words) {
+            Some(rng) => {
+                self.rng = rng;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn rewind_rng(&mut self) {
         self.rng = self.start.clone();
     }

@@ -129,6 +129,19 @@ pub trait Layer<F: Float>: Send {
     /// evaluate one fixed function many times; training never needs it.
     fn rewind_rng(&mut self) {}
 
+    /// The position of the layer's random stream (dropout masks), so a model file can store it
+    /// and resumed training draws the masks uninterrupted training would have drawn. None for
+    /// layers without randomness.
+    fn rng_state(&self) -> Option<[u64; 6]> {
+        None
+    }
+
+    /// Restores a position saved by [`Layer::rng_state`]; returns false (changing nothing) for
+    /// layers without randomness or words no generator can have.
+    fn set_rng_state(&mut self, _words: [u64; 6]) -> bool {
+        false
+    }
+
     /// A hash of the discrete choices made by the last `Mode::Train` forward (ReLU signs, pooling
     /// winners); 0 for smooth layers. A gradient check that sees it change between two nearby
     /// evaluations knows the finite difference crossed a kink and skips that entry.

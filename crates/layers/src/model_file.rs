@@ -38,6 +38,9 @@ pub const FORMAT_NAME: &str = "neurite.sequential";
 /// The format version this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Prefix of the metadata keys holding a layer's random-stream position (`rng.dropout`).
+pub const RNG_PREFIX: &str = "rng.";
+
 /// Prefix of optimizer tensors in a model file.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
 
@@ -136,6 +139,17 @@ impl<F: Float> Sequential<F> {
             (String::from("dtype"), dtype_name::<F>().to_string()),
             (String::from("architecture"), architecture),
         ]);
+        // Random streams (dropout) continue where they stopped after a load.
+        for layer in self.layers() {
+            if let Some(words) = layer.rng_state() {
+                let text = words
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                meta.insert(format!("{RNG_PREFIX}{}", layer.name()), text);
+            }
+        }
         let params = self.params();
         let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         for (name, p) in &params {
@@ -251,6 +265,7 @@ impl<F: Float> Sequential<F> {
         for (name, value) in values {
             model.set_param(&name, value).map_err(layer_error)?;
         }
+        restore_rng_states(&mut model, &meta, path)?;
         Ok((model, optimizer))
     }
 }
@@ -479,4 +494,41 @@ fn le_bytes<F: Float>(t: &Tensor<F>) -> Vec<u8> {
             .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
             .collect()
     }
+}
+
+/// Puts each layer's random stream back where the file says it was (files without the keys,
+/// or from before they existed, keep the streams `build` derives from the seed).
+fn restore_rng_states<F: Float>(
+    model: &mut Sequential<F>,
+    meta: &BTreeMap<String, String>,
+    path: &Path,
+) -> Result<()> {
+    for (key, text) in meta.iter().filter(|(k, _)| k.starts_with(RNG_PREFIX)) {
+        let layer_name = &key[RNG_PREFIX.len()..];
+        let bad = |what: &str| ModelFileError::Format {
+            path: path.to_path_buf(),
+            reason: format!("metadata '{key}' = '{text}': {what}"),
+        };
+        let words: Vec<u64> = text
+            .split(',')
+            .map(|w| w.trim().parse::<u64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| bad("expected six comma-separated integers"))?;
+        let words: [u64; 6] = words
+            .try_into()
+            .map_err(|_| bad("expected six comma-separated integers"))?;
+        let Some(layer) = model
+            .layers_mut()
+            .iter_mut()
+            .find(|l| l.name() == layer_name)
+        else {
+            return Err(bad("no layer of that name in the architecture"));
+        };
+        if !layer.set_rng_state(words) {
+            return Err(bad(
+                "the layer has no random stream, or the state is invalid",
+            ));
+        }
+    }
+    Ok(())
 }

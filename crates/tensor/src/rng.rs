@@ -43,6 +43,47 @@ impl Rng {
         }
     }
 
+    /// The whole state as six words (xoshiro's four, then a flag and the bits of a waiting
+    /// Box-Muller normal), for saving a generator mid-stream, e.g. in a model file.
+    pub fn to_words(&self) -> [u64; 6] {
+        let (flag, bits) = match self.spare_normal {
+            Some(bits) => (1, bits),
+            None => (0, 0),
+        };
+        [
+            self.state[0],
+            self.state[1],
+            self.state[2],
+            self.state[3],
+            flag,
+            bits,
+        ]
+    }
+
+    /// A generator that continues exactly where the one [`Rng::to_words`] saved stopped; None
+    /// for words no generator can have (an all-zero state or a bad flag).
+    ///
+    /// ```
+    /// use neurite_tensor::Rng;
+    /// let mut a = Rng::new(3);
+    /// a.normal();
+    /// let mut b = Rng::from_words(a.to_words()).unwrap();
+    /// assert_eq!(a.normal(), b.normal());
+    /// assert_eq!(a.next_u64(), b.next_u64());
+    /// ```
+    pub fn from_words(words: [u64; 6]) -> Option<Rng> {
+        let state = [words[0], words[1], words[2], words[3]];
+        let spare_normal = match words[4] {
+            0 => None,
+            1 => Some(words[5]),
+            _ => return None,
+        };
+        (state != [0; 4]).then_some(Rng {
+            state,
+            spare_normal,
+        })
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;

@@ -429,3 +429,64 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
     let loss = saved.evaluate(&vx, &vy, 64).unwrap().loss;
     assert!((loss - history.epochs[0].val_loss.unwrap()).abs() < 1e-12);
 }
+
+#[test]
+fn resume_is_exact_with_dropout_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = blobs(96, 11);
+    let network = || {
+        let mut net = Sequential::<f64>::with_seed(4)
+            .add(Dense::new(16).activation(Activation::Relu))
+            .add(neurite_layers::Dropout::new(0.3))
+            .add(Dense::new(3).activation(Activation::Softmax));
+        net.build(&[2]).unwrap();
+        net
+    };
+    let adam = || Box::new(Adam::with_learning_rate(0.01).unwrap());
+    let mut straight = Model::compile(
+        network(),
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        vec![],
+    )
+    .unwrap();
+    straight
+        .fit(&x, &y, FitConfig::new(4, 16).shuffle(false).silent())
+        .unwrap();
+    let mut first = Model::compile(
+        network(),
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        vec![],
+    )
+    .unwrap();
+    first
+        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .unwrap();
+    let path = dir.path().join("dropout.safetensors");
+    first.save(&path).unwrap();
+    let mut resumed = Model::<f64>::load(
+        &path,
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        vec![],
+    )
+    .unwrap();
+    resumed
+        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .unwrap();
+    for ((name, a), (_, b)) in straight
+        .network()
+        .params()
+        .into_iter()
+        .zip(resumed.network().params())
+    {
+        assert!(
+            a.value()
+                .iter()
+                .zip(b.value().iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{name} differs"
+        );
+    }
+}
