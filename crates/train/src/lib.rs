@@ -8,7 +8,7 @@
 //! use neurite_train::{EarlyStopping, FitConfig, Model};
 //! # fn data() -> (neurite_tensor::Tensor<f32>, neurite_tensor::Tensor<f32>) { unimplemented!() }
 //! let (x, y) = data(); // [N, 1, 28, 28] images in [0, 1], [N] labels
-//! let network = models::mlp::<f32>(0)?;
+//! let network = models::mlp::<f32>(0);
 //! let mut model = Model::compile(network, SparseCategoricalCrossentropy::default(), Box::new(Adam::default()), vec![Box::new(Accuracy::new())])?;
 //! let history = model.fit(&x, &y, FitConfig::new(5, 32).validation_split(0.1).callback(EarlyStopping::new("val_loss").patience(2)))?;
 //! println!("{}", history.to_json());

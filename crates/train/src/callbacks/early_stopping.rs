@@ -13,7 +13,7 @@ use crate::{Callback, EpochLogs, History, Result};
 ///
 /// ```
 /// use neurite_train::EarlyStopping;
-/// let stop = EarlyStopping::new("val_loss").patience(3).min_delta(1e-4).restore_best_weights(true);
+/// let stop = EarlyStopping::<f32>::new("val_loss").patience(3).min_delta(1e-4).restore_best_weights(true);
 /// ```
 #[derive(Clone, Debug)]
 pub struct EarlyStopping<F: Float> {
