@@ -22,6 +22,35 @@ fn check_cols(op: &'static str, channels: usize, win: &Window2d, cols: &[usize])
     Ok(())
 }
 
+/// Checks that a per-sample column buffer `[N, ...]` has the batch size of the images.
+fn check_same_batch(op: &'static str, images: &[usize], cols: &[usize]) -> Result<()> {
+    if images[0] != cols[0] {
+        return Err(TensorError::mismatch(
+            op,
+            format!("images {images:?} and column buffer {cols:?} differ in N"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a wide column buffer is `[C * KH * KW, N * OH * OW]`.
+fn check_wide_cols(
+    op: &'static str,
+    n: usize,
+    c: usize,
+    win: &Window2d,
+    cols: &[usize],
+) -> Result<()> {
+    let want = [c * win.kernel_len(), n * win.out_len()];
+    if cols != want {
+        return Err(TensorError::mismatch(
+            op,
+            format!("column buffer is {cols:?}, expected {want:?}"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
     let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     if (h, w) != (win.in_h, win.in_w) {
@@ -163,16 +192,7 @@ pub fn im2col_batch<F: Float>(
     win: &Window2d,
     mut cols: ArrayViewMut3<'_, F>,
 ) -> Result<()> {
-    if x.len_of(Axis(0)) != cols.len_of(Axis(0)) {
-        return Err(TensorError::mismatch(
-            "im2col_batch",
-            format!(
-                "input batch {:?} and column buffer {:?} differ in N",
-                x.shape(),
-                cols.shape()
-            ),
-        ));
-    }
+    check_same_batch("im2col_batch", x.shape(), cols.shape())?;
     check_plane("im2col_batch", x.shape(), win)?;
     check_cols("im2col_batch", x.shape()[1], win, &cols.shape()[1..])?;
     Zip::from(x.outer_iter())
@@ -193,16 +213,7 @@ pub fn col2im_batch<F: Float>(
     win: &Window2d,
     mut d_x: ArrayViewMut4<'_, F>,
 ) -> Result<()> {
-    if d_x.len_of(Axis(0)) != cols.len_of(Axis(0)) {
-        return Err(TensorError::mismatch(
-            "col2im_batch",
-            format!(
-                "gradient batch {:?} and column buffer {:?} differ in N",
-                d_x.shape(),
-                cols.shape()
-            ),
-        ));
-    }
+    check_same_batch("col2im_batch", d_x.shape(), cols.shape())?;
     check_plane("col2im_batch", d_x.shape(), win)?;
     check_cols("col2im_batch", d_x.shape()[1], win, &cols.shape()[1..])?;
     Zip::from(cols.outer_iter())
@@ -228,17 +239,7 @@ pub fn im2col_wide<F: Float>(
 ) -> Result<()> {
     let (n, c) = (x.shape()[0], x.shape()[1]);
     check_plane("im2col_wide", x.shape(), win)?;
-    if cols.shape() != [c * win.kernel_len(), n * win.out_len()] {
-        return Err(TensorError::mismatch(
-            "im2col_wide",
-            format!(
-                "column buffer is {:?}, expected [{}, {}]",
-                cols.shape(),
-                c * win.kernel_len(),
-                n * win.out_len()
-            ),
-        ));
-    }
+    check_wide_cols("im2col_wide", n, c, win, cols.shape())?;
     if n == 0 || win.out_len() == 0 {
         return Ok(());
     }
@@ -264,17 +265,7 @@ pub fn col2im_wide<F: Float>(
 ) -> Result<()> {
     let (n, c) = (d_x.shape()[0], d_x.shape()[1]);
     check_plane("col2im_wide", d_x.shape(), win)?;
-    if cols.shape() != [c * win.kernel_len(), n * win.out_len()] {
-        return Err(TensorError::mismatch(
-            "col2im_wide",
-            format!(
-                "column buffer is {:?}, expected [{}, {}]",
-                cols.shape(),
-                c * win.kernel_len(),
-                n * win.out_len()
-            ),
-        ));
-    }
+    check_wide_cols("col2im_wide", n, c, win, cols.shape())?;
     if n == 0 || win.out_len() == 0 {
         return Ok(());
     }
