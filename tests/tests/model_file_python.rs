@@ -1,6 +1,7 @@
 //! Model files are ordinary safetensors: Python's `safetensors.numpy` reads every tensor with the
 //! same name, dtype, shape and bytes, and the header metadata with the architecture.
-//! Skips (with a message) when `python3` cannot import numpy and safetensors; CI installs them.
+//! Skips (with a message) when `python3` cannot import numpy and safetensors; fails under CI,
+//! which installs them.
 
 use std::process::Command;
 
@@ -23,24 +24,11 @@ with safe_open(path, framework="np") as f:
         print("META", key, json.dumps(value), sep="\t")
 "#;
 
-fn python_ready() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import numpy, safetensors.numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!(
-            "skipped: python3 with numpy and safetensors not available (pip install numpy safetensors)"
-        );
-    }
-    ok
-}
-
-fn check<F: Float>(name: &str, model: &Sequential<F>, dtype: &str) {
+fn check<F: Float>(python: &str, name: &str, model: &Sequential<F>, dtype: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{name}.safetensors"));
     model.save(&path).unwrap();
-    let out = Command::new("python3")
+    let out = Command::new(python)
         .args(["-c", READER])
         .arg(&path)
         .output()
@@ -99,14 +87,18 @@ fn check<F: Float>(name: &str, model: &Sequential<F>, dtype: &str) {
 
 #[test]
 fn python_safetensors_reads_every_tensor() {
-    if !python_ready() {
+    let Some(python) = neurite_testing::require(
+        "python_safetensors_reads_every_tensor",
+        neurite_testing::probe::python_safetensors(),
+    ) else {
         return;
-    }
+    };
     check(
+        &python,
         "every_layer",
         &neurite_onnx::samples::every_layer::<f32>(1).unwrap(),
         "float32",
     );
-    check("cnn", &models::cnn::<f32>(2), "float32");
-    check("mlp_f64", &models::mlp::<f64>(3), "float64");
+    check(&python, "cnn", &models::cnn::<f32>(2), "float32");
+    check(&python, "mlp_f64", &models::mlp::<f64>(3), "float64");
 }

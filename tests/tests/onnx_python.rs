@@ -1,27 +1,24 @@
 //! The exported reference models pass `onnx.checker.check_model(full_check=True)` and agree
 //! with onnxruntime to 1e-5 (the same script `cargo xtask verify-onnx` runs). Skips, with a
-//! message, when `python3` cannot import numpy, onnx and onnxruntime; CI installs them.
+//! message, when `python3` cannot import numpy, onnx and onnxruntime; fails under CI, which
+//! installs them.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn onnx_checker_and_onnxruntime_agree_with_neurite() {
-    let ready = Command::new("python3")
-        .args(["-c", "import numpy, onnx, onnxruntime"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        println!(
-            "skipped: python3 with numpy, onnx and onnxruntime not available (pip install numpy onnx onnxruntime)"
-        );
+    let Some(python) = neurite_testing::require(
+        "onnx_checker_and_onnxruntime_agree_with_neurite",
+        neurite_testing::probe::onnxruntime(),
+    ) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     neurite_onnx::samples::write_reference_set(dir.path(), 6, 21).unwrap();
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/onnx/scripts/verify_onnx.py");
-    let out = Command::new("python3")
+    let out = Command::new(&python)
         .arg(&script)
         .arg(dir.path().join("manifest.json"))
         .output()

@@ -32,7 +32,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if !crosscheck::sklearn_available(&args.python) {
+    let ready = std::process::Command::new(&args.python)
+        .args(["-c", "import sklearn, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
         bail!(
             "`{}` cannot import scikit-learn and numpy; install them with \
              `{} -m pip install scikit-learn numpy` or pass --python",

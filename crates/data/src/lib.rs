@@ -5,6 +5,8 @@
 //! - [`MNIST`] and [`FASHION_MNIST`] describe the datasets (files, SHA-256, classes, mirrors);
 //!   a [`Resolver`] finds them on disk or downloads them, verifies them and loads a [`Dataset`]:
 //!   images `[N, 1, 28, 28]` as `u8` or `f32` in `[0, 1]`, labels as `u8` or one-hot.
+//! - The real MNIST test set ships in the crate ([`BUNDLED_ROOT`]): [`bundled_mnist_test`] and
+//!   [`mnist_sample`] (8,000 / 2,000) load it with no download.
 //! - A [`Batcher`] cuts `(x, y)` into shuffled mini-batches, prepared on a background thread.
 //!
 //! ```no_run
@@ -22,6 +24,7 @@
 
 mod atomic;
 mod batch;
+mod bundled;
 mod checksum;
 mod dataset;
 mod descriptor;
@@ -32,6 +35,10 @@ mod idx;
 mod resolve;
 
 pub use batch::{BatchConfig, Batcher, Batches};
+pub use bundled::{
+    BUNDLED_ROOT, FULL_MNIST_COMMAND, SAMPLE_TRAIN, bundled_mnist_test, bundled_resolver,
+    mnist_sample,
+};
 pub use checksum::{sha256_file, sha256_hex};
 pub use dataset::{Dataset, one_hot};
 pub use descriptor::{

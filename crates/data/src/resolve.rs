@@ -23,9 +23,9 @@ pub const SYSTEM_ROOT: &str = "/usr/share/datasets";
 
 /// Finds, verifies, downloads and loads dataset files.
 ///
-/// ```no_run
-/// use neurite_data::{MNIST, Resolver, Split};
-/// let test = Resolver::new().root("../shared/data").load(&MNIST, Split::Test)?;
+/// ```
+/// use neurite_data::{BUNDLED_ROOT, MNIST, Resolver, Split};
+/// let test = Resolver::new().root(BUNDLED_ROOT).offline().load(&MNIST, Split::Test)?;
 /// assert_eq!(test.len(), 10_000);
 /// # Ok::<(), neurite_data::DataError>(())
 /// ```

@@ -8,20 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use neurite_data::{
-    DataError, DownloadProgress, Downloader, FASHION_MNIST, Fetched, FileKind, MNIST, NoProgress,
-    Resolver, Split,
+    BUNDLED_ROOT, DataError, DownloadProgress, Downloader, FASHION_MNIST, Fetched, FileKind, MNIST,
+    NoProgress, Resolver, Split,
 };
 
 fn mnist_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/mnist"
-    ))
+    Path::new(BUNDLED_ROOT).join("mnist")
 }
 
 /// The real MNIST test labels: their SHA-256 is the one in the MNIST descriptor.
 fn labels_bytes() -> Vec<u8> {
-    std::fs::read(mnist_dir().join("t10k-labels-idx1-ubyte.gz")).expect("shared MNIST test set")
+    std::fs::read(mnist_dir().join("t10k-labels-idx1-ubyte.gz")).expect("bundled MNIST test set")
 }
 
 /// Serves `/<mode>/<file>`: mode `good`, `corrupt`, `drop` (half the body, then close) or

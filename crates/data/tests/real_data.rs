@@ -1,13 +1,16 @@
-//! The real files: the MNIST test set that ships with the project, and Fashion-MNIST from
+//! The real files: the MNIST test set bundled in this crate, and Fashion-MNIST from
 //! Debian's `dataset-fashion-mnist` when it is installed (CI installs it).
 
 use std::path::{Path, PathBuf};
 
-use neurite_data::{DataError, FASHION_MNIST, MNIST, Resolver, Split, read_idx_as, sha256_file};
+use neurite_data::{
+    BUNDLED_ROOT, DataError, FASHION_MNIST, MNIST, Resolver, SAMPLE_TRAIN, Split, read_idx_as,
+    sha256_file,
+};
 
-/// `../shared/data` from the repository root: holds `mnist/` with the real test set.
-fn shared_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+/// The bundled data root: holds `mnist/` with the real test set.
+fn bundled_root() -> PathBuf {
+    PathBuf::from(BUNDLED_ROOT)
 }
 
 /// A resolver that only looks at `root` (no environment, cache, system dir or network).
@@ -23,7 +26,7 @@ fn only(root: &Path) -> Resolver {
 
 #[test]
 fn mnist_test_files_match_their_checksums() {
-    let dir = shared_root().join("mnist");
+    let dir = bundled_root().join("mnist");
     let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
     for split_file in MNIST.files.iter().filter(|f| f.split == Split::Test) {
         let got = sha256_file(dir.join(split_file.name)).unwrap();
@@ -37,7 +40,7 @@ fn mnist_test_files_match_their_checksums() {
 
 #[test]
 fn mnist_test_set_loads_with_the_known_label_counts() {
-    let test = only(&shared_root()).load(&MNIST, Split::Test).unwrap();
+    let test = only(&bundled_root()).load(&MNIST, Split::Test).unwrap();
     assert_eq!(test.len(), 10_000);
     assert_eq!(test.images_u8().shape(), [10_000, 1, 28, 28]);
     assert_eq!(
@@ -72,7 +75,7 @@ fn mnist_test_set_loads_with_the_known_label_counts() {
 
 #[test]
 fn raw_idx_headers_of_mnist() {
-    let dir = shared_root().join("mnist");
+    let dir = bundled_root().join("mnist");
     let images = read_idx_as::<u8>(dir.join("t10k-images-idx3-ubyte.gz")).unwrap();
     assert_eq!(images.shape(), [10_000, 28, 28]);
     let labels = read_idx_as::<u8>(dir.join("t10k-labels-idx1-ubyte.gz")).unwrap();
@@ -84,7 +87,7 @@ fn a_corrupt_copy_is_refused_with_the_file_and_the_fix() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("mnist");
     std::fs::create_dir(&dir).unwrap();
-    let src = shared_root().join("mnist");
+    let src = bundled_root().join("mnist");
     std::fs::copy(
         src.join("t10k-images-idx3-ubyte.gz"),
         dir.join("t10k-images-idx3-ubyte.gz"),
@@ -161,16 +164,14 @@ fn the_search_order_prefers_the_explicit_root() {
     );
 }
 
-const DEBIAN_FASHION: &str = "/usr/share/datasets/fashion-mnist";
-
 #[test]
 fn fashion_mnist_from_debian_all_70k() {
-    if !Path::new(DEBIAN_FASHION).is_dir() {
-        eprintln!(
-            "SKIP fashion_mnist_from_debian_all_70k: {DEBIAN_FASHION} absent (apt-get install dataset-fashion-mnist)"
-        );
+    let Some(debian) = neurite_testing::require(
+        "fashion_mnist_from_debian_all_70k",
+        neurite_testing::probe::debian_fashion_mnist(),
+    ) else {
         return;
-    }
+    };
     let resolver = only(Path::new("/nonexistent")).system_root("/usr/share/datasets");
     let train = resolver.load(&FASHION_MNIST, Split::Train).unwrap();
     let test = resolver.load(&FASHION_MNIST, Split::Test).unwrap();
@@ -186,10 +187,38 @@ fn fashion_mnist_from_debian_all_70k() {
         "Ankle boot"
     );
     for file in FASHION_MNIST.files {
-        let got = sha256_file(Path::new(DEBIAN_FASHION).join(file.name)).unwrap();
+        let got = sha256_file(debian.join(file.name)).unwrap();
         assert!(file.sha256.contains(&got.as_str()), "{}: {got}", file.name);
     }
     let images = train.images_u8();
     assert_eq!(images.iter().copied().max(), Some(255));
     assert_eq!(images.iter().copied().min(), Some(0));
+}
+
+#[test]
+fn the_bundled_sample_is_the_test_set_split_8000_2000() {
+    assert!(
+        Path::new(BUNDLED_ROOT).starts_with(env!("CARGO_MANIFEST_DIR")),
+        "the bundle must live inside the crate: {BUNDLED_ROOT}"
+    );
+    let full = neurite_data::bundled_mnist_test().unwrap();
+    let (train, test) = neurite_data::mnist_sample().unwrap();
+    assert_eq!((train.len(), test.len()), (SAMPLE_TRAIN, 2_000));
+    // In order, no shuffling: the two parts are the two ends of the test set.
+    assert_eq!(train.labels()[0], full.labels()[0]);
+    assert_eq!(test.labels()[0], full.labels()[SAMPLE_TRAIN]);
+    assert_eq!(test.labels()[1999], full.labels()[9_999]);
+    let both: Vec<usize> = train
+        .label_histogram()
+        .iter()
+        .zip(test.label_histogram())
+        .map(|(a, b)| a + b)
+        .collect();
+    assert_eq!(both, full.label_histogram());
+    // Every class is represented in the small test part.
+    assert!(
+        test.label_histogram().iter().all(|&n| n >= 150),
+        "{:?}",
+        test.label_histogram()
+    );
 }

@@ -97,10 +97,11 @@ pub enum MetricError {
         /// Why it is undefined.
         reason: String,
     },
-    /// No TrueType font was found for drawing text in a plot.
+    /// `NEURITE_FONT` names a font file that does not exist.
     #[error(
-        "no font found for plot text; searched {searched:?}; hint: install a TrueType font \
-         (Debian: `apt-get install fonts-dejavu-core`) or set NEURITE_FONT to a .ttf file"
+        "no font file at {searched:?} (named by NEURITE_FONT); hint: point NEURITE_FONT to a .ttf \
+         file, set it to `embedded` for the bundled DejaVu Sans, or unset it to use a system font \
+         (Debian: `apt-get install fonts-dejavu-core`) or else the bundled one"
     )]
     FontNotFound {
         /// The paths that were tried.

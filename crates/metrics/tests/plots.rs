@@ -1,6 +1,6 @@
 //! Every plot rendered to SVG and PNG: the file must be a valid image of the requested size
-//! with the expected content. Needs a TrueType font (CI: `apt-get install fonts-dejavu-core`);
-//! without one the tests print a skip message, except under CI (`CI` set) where they fail.
+//! with the expected content. Text uses a system font when there is one and the embedded DejaVu
+//! Sans otherwise (`tests/embedded_font.rs` forces that path), so these tests always run.
 //! Set `NEURITE_KEEP_PLOTS=<dir>` to keep a copy of every rendered file for a visual check.
 
 use std::path::Path;
@@ -9,15 +9,18 @@ use ndarray::{Array2, Array3, array};
 use neurite_metrics::plot::{self, Curves};
 use neurite_metrics::{ConfusionMatrix, MetricError};
 
-/// Whether plots can be drawn here; panics under CI when they cannot.
-fn font_available(test: &str) -> bool {
-    match plot::ensure_font() {
-        Ok(_) => true,
-        Err(e) if std::env::var_os("CI").is_some() => panic!("{test}: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED {test}: {e}");
-            false
-        }
+/// The system-font path is the optional part: CI installs `fonts-dejavu-core` and checks that
+/// plots pick it up; elsewhere a machine without fonts skips this (and plots embed DejaVu Sans).
+#[test]
+fn a_system_font_is_found_and_used() {
+    let probe = plot::system_font().ok_or_else(|| {
+        "no system TrueType font (install: sudo apt-get install fonts-dejavu-core)".to_string()
+    });
+    let Some(path) = neurite_testing::require("a_system_font_is_found_and_used", probe) else {
+        return;
+    };
+    if std::env::var_os(plot::FONT_ENV).is_none() {
+        assert_eq!(plot::ensure_font().unwrap(), plot::FontSource::File(path));
     }
 }
 
@@ -79,9 +82,6 @@ fn render_both(
 
 #[test]
 fn training_curves_render() {
-    if !font_available("training_curves_render") {
-        return;
-    }
     let loss = Curves::new("loss", vec![1.2, 0.7, 0.5, 0.45]).with_validation(vec![
         1.3,
         0.8,
@@ -100,9 +100,6 @@ fn training_curves_render() {
 
 #[test]
 fn confusion_matrix_renders() {
-    if !font_available("confusion_matrix_renders") {
-        return;
-    }
     let names = [
         "T-shirt/top",
         "Trouser",
@@ -130,9 +127,6 @@ fn confusion_matrix_renders() {
 
 #[test]
 fn roc_and_pr_curves_render() {
-    if !font_available("roc_and_pr_curves_render") {
-        return;
-    }
     let y_true: Vec<usize> = (0..60).map(|i| i % 3).collect();
     let scores = Array2::from_shape_fn((60, 3), |(i, c)| {
         if i % 3 == c {
@@ -160,9 +154,6 @@ fn roc_and_pr_curves_render() {
 
 #[test]
 fn misclassified_images_render() {
-    if !font_available("misclassified_images_render") {
-        return;
-    }
     let images = Array3::from_shape_fn((12, 28, 28), |(n, r, c)| ((r + c + n) % 28) as f32 / 27.0);
     let y_true: Vec<usize> = (0..12).map(|i| i % 3).collect();
     let y_pred: Vec<usize> = (0..12)
@@ -225,11 +216,9 @@ fn bad_plot_arguments_are_errors_and_write_nothing() {
         "one class only"
     );
     let missing_dir = dir.path().join("no/such/dir/cm.png");
-    if font_available("bad_plot_arguments_are_errors_and_write_nothing") {
-        assert!(matches!(
-            plot::confusion_matrix(&cm, &["a", "b"], &missing_dir, (400, 400)),
-            Err(MetricError::Io { .. })
-        ));
-    }
+    assert!(matches!(
+        plot::confusion_matrix(&cm, &["a", "b"], &missing_dir, (400, 400)),
+        Err(MetricError::Io { .. })
+    ));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -1,5 +1,6 @@
 //! Cross-check against scikit-learn on random cases; skipped (with a message) when Python with
-//! scikit-learn is not installed. CI installs it: `python3 -m pip install scikit-learn numpy`.
+//! scikit-learn is not installed, failed under CI (which installs it). `PYTHON` picks the
+//! interpreter.
 //! `cargo xtask verify-metrics --cases N` runs the same check on more cases.
 
 mod crosscheck;
@@ -12,14 +13,12 @@ const CASES: usize = 120;
 
 #[test]
 fn metrics_match_scikit_learn() {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    if !crosscheck::sklearn_available(&python) {
-        eprintln!(
-            "SKIPPED metrics_match_scikit_learn: `{python}` cannot import scikit-learn and numpy \
-             (install with `python3 -m pip install scikit-learn numpy`)"
-        );
+    let Some(python) = neurite_testing::require(
+        "metrics_match_scikit_learn",
+        neurite_testing::probe::sklearn(),
+    ) else {
         return;
-    }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sk_reference.py");
     let summary = crosscheck::run(CASES, 7, &python, &script).unwrap();
     eprintln!(

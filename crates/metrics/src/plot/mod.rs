@@ -2,10 +2,10 @@
 //! extension) with [plotters].
 //!
 //! Every function takes the output path and `size = (width, height)` in pixels, and writes the
-//! file atomically (a temporary file in the same directory, renamed when complete). Text needs a
-//! TrueType font found at run time: `$NEURITE_FONT`, else common system fonts such as DejaVu Sans
-//! (Debian: `apt-get install fonts-dejavu-core`); without one, plots fail with
-//! [`MetricError::FontNotFound`](crate::MetricError::FontNotFound).
+//! file atomically (a temporary file in the same directory, renamed when complete). Text is drawn
+//! with `$NEURITE_FONT` if set, else a common system font such as DejaVu Sans, else the copy of
+//! DejaVu Sans embedded in this crate, so plots never depend on the machine's fonts (see
+//! [`ensure_font`]).
 //!
 //! | function | draws |
 //! |---|---|
@@ -25,7 +25,7 @@ mod training;
 
 pub use confusion::confusion_matrix;
 pub use curves::{precision_recall_curves, roc_curves};
-pub use font::{FONT_ENV, ensure_font};
+pub use font::{EMBEDDED_FONT_NAME, FONT_ENV, FontSource, ensure_font, system_font};
 pub use images::misclassified_images;
 pub use output::{Format, MAX_SIDE, MIN_SIDE};
 pub use training::{Curves, training_curves};

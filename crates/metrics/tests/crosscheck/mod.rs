@@ -33,16 +33,6 @@ pub struct Summary {
     pub mismatches: Vec<String>,
 }
 
-/// Whether `python` can import scikit-learn and numpy.
-pub fn sklearn_available(python: &str) -> bool {
-    Command::new(python)
-        .args(["-c", "import sklearn, numpy"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Generates `cases` random cases from `seed`, computes them here and with `script` run by
 /// `python`, and compares. `Err` only when Python cannot be run or answers nonsense.
 pub fn run(cases: usize, seed: u64, python: &str, script: &Path) -> Result<Summary, String> {
