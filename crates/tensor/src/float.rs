@@ -46,7 +46,8 @@ pub trait Float:
     /// The error function, from `libm` (accurate to the last bits, needed by exact GELU).
     fn erf(self) -> Self;
 
-    /// `c = alpha * a * b + beta * c` for raw strided matrices, dispatching to matrixmultiply.
+    /// `c = alpha * a * b + beta * c` for raw strided matrices: neurite's own kernels for f32
+    /// ([`sgemm`](crate::sgemm())), matrixmultiply for f64.
     ///
     /// # Safety
     /// The pointers and strides must describe valid `m x k`, `k x n` and `m x n` matrices, with
@@ -103,7 +104,14 @@ impl Float for f32 {
     ) {
         // SAFETY: forwarded from the caller's contract.
         unsafe {
-            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+            crate::sgemm::gemm_strided(
+                (m, k, n),
+                alpha,
+                (a, rsa, csa),
+                (b, rsb, csb),
+                beta,
+                (c, rsc, csc),
+            )
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`gemm()`] | `C = a op(A) op(B) + b C`, split over rayon, deterministic |
+//! | [`sgemm()`] | f32 AVX-512/AVX2 kernels, NCHW operands, fused bias and ReLU |
 //! | [`im2col`], [`col2im`] | convolution as a matrix product, NCHW |
 //! | [`max_pool2d`], [`avg_pool2d`] | pooling forward and backward |
 //! | [`Activation`] | elementwise activations and derivatives |
@@ -30,6 +31,7 @@ mod param;
 mod pool;
 mod reduce;
 mod rng;
+mod sgemm;
 mod softmax;
 mod window;
 
@@ -46,6 +48,7 @@ pub use pool::{
 };
 pub use reduce::{argmax_axis, max_axis, mean_axis, min_axis, sum_axis, var_axis};
 pub use rng::Rng;
+pub use sgemm::{Bias, Epilogue, Kernel, MatMut, MatRef, sgemm, sgemm_serial, sgemm_with};
 pub use softmax::{log_softmax, log_softmax_into, softmax, softmax_backward, softmax_into};
 pub use window::{Padding, Window2d};
 

@@ -1,0 +1,325 @@
+//! The blocked GEMM driver: K blocks, packing, the register-tile micro-kernel and the epilogue.
+//!
+//! Loop nest (outer to inner), after BLIS: `NC` columns of B are packed per K block, then for
+//! each `MC` rows of A a packed A block, then every `MR x NR` tile of C runs the micro-kernel
+//! over the whole K block with its accumulators in registers. A B micro-panel (`KC x NR`) stays
+//! in L1 while the A panels stream from L2.
+//!
+//! Every element of C is the same sequence of FMAs whatever tile, block or task it falls in, so
+//! the result does not depend on how the work is split between threads.
+
+use std::ops::Range;
+
+use super::Epilogue;
+use super::layout::Layout;
+use super::pack::{pack_a, pack_b};
+use super::simd::Simd;
+
+/// Columns of B packed per block.
+const NC: usize = 512;
+/// Rows of A packed per block.
+const MC: usize = 96;
+/// The largest register tile (`MR * NR`) of any kernel, for the tile buffer on the stack.
+const MAX_TILE: usize = 256;
+
+/// One product `C = epilogue(A * B)` with raw operands; tasks get disjoint row or column ranges.
+pub(crate) struct Problem<'a> {
+    pub a: *const f32,
+    pub a_layout: Layout,
+    pub b: *const f32,
+    pub b_layout: Layout,
+    pub c: *mut f32,
+    pub c_layout: Layout,
+    pub epilogue: Epilogue<'a>,
+}
+
+// SAFETY: the pointers come from MatRef / MatMut borrows that outlive the product, and each
+// task writes a disjoint set of C's elements.
+unsafe impl Send for Problem<'_> {}
+unsafe impl Sync for Problem<'_> {}
+
+/// Packing buffers, reused between calls on the same thread.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    k_offsets: Vec<isize>,
+}
+
+/// The `MR x NR` register tile: `tile[i * NR + j] = sum_k a[k * MR + i] * b[k * NR + j]`, with
+/// `NR = NV * S::LANES`.
+///
+/// # Safety
+/// `a` and `b` hold packed panels of `kc` steps; `tile` has room for `MR * NR` values.
+#[inline(always)]
+unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    tile: *mut f32,
+) {
+    let nr = NV * S::LANES;
+    unsafe {
+        let mut acc = [[S::zero(); NV]; MR];
+        for k in 0..kc {
+            let bk = b.add(k * nr);
+            let mut bv = [S::zero(); NV];
+            for (v, r) in bv.iter_mut().enumerate() {
+                *r = S::load(bk.add(v * S::LANES));
+            }
+            let ak = a.add(k * MR);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let av = S::splat(*ak.add(i));
+                for (r, &bv) in row.iter_mut().zip(&bv) {
+                    *r = S::fma(av, bv, *r);
+                }
+            }
+        }
+        for (i, row) in acc.iter().enumerate() {
+            for (v, &r) in row.iter().enumerate() {
+                S::store(tile.add(i * nr + v * S::LANES), r);
+            }
+        }
+    }
+}
+
+/// Runs the rows and columns given of `p` with an `MR x (NV * S::LANES)` kernel and K blocks of
+/// about `kc_target` steps.
+///
+/// # Safety
+/// The CPU supports `S`'s instructions; `p`'s pointers and layouts are valid; no other task
+/// writes these rows and columns of C.
+#[inline(always)]
+pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: usize>(
+    p: &Problem<'_>,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    kc_target: usize,
+    bufs: &mut Buffers,
+) {
+    debug_assert!(NR == NV * S::LANES && MR * NR <= MAX_TILE);
+    let k = p.a_layout.cols;
+    if rows.is_empty() || cols.is_empty() {
+        return;
+    }
+    if k == 0 {
+        // An empty sum: only the beta, bias and activation terms are left.
+        unsafe { empty_sum(p, rows, cols) };
+        return;
+    }
+    // Equal K blocks, sized from K alone, so every task sums in the same order.
+    let kc_size = k.div_ceil(k.div_ceil(kc_target));
+    bufs.a.resize(MC.next_multiple_of(MR) * kc_size, 0.0);
+    bufs.b.resize(NC.next_multiple_of(NR) * kc_size, 0.0);
+    bufs.k_offsets.resize(kc_size, 0);
+    let (abuf, bbuf) = (bufs.a.as_mut_ptr(), bufs.b.as_mut_ptr());
+    let mut col_offsets = [0isize; NR];
+    let mut c_offsets = [0isize; NR];
+    let mut tile = [0.0f32; MAX_TILE];
+    for jc in cols.clone().step_by(NC) {
+        let nc = NC.min(cols.end - jc);
+        for pc in (0..k).step_by(kc_size) {
+            let kc = kc_size.min(k - pc);
+            let (first, last) = (pc == 0, pc + kc == k);
+            for (q, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                let cn = NR.min(jc + nc - j0);
+                p.b_layout.col_offsets(j0, &mut col_offsets[..cn]);
+                // SAFETY: the offsets address B's rows pc..pc + kc and these columns; the
+                // buffer holds ceil(NC / NR) panels of kc_size * NR.
+                unsafe {
+                    pack_b::<NR>(
+                        p.b,
+                        &p.b_layout,
+                        pc,
+                        kc,
+                        &col_offsets[..cn],
+                        bbuf.add(q * kc * NR),
+                    )
+                };
+            }
+            let k_offsets = &mut bufs.k_offsets[..kc];
+            p.a_layout.col_offsets(pc, k_offsets);
+            for ic in rows.clone().step_by(MC) {
+                let mc = MC.min(rows.end - ic);
+                for (q, i0) in (ic..ic + mc).step_by(MR).enumerate() {
+                    let rn = MR.min(ic + mc - i0);
+                    // SAFETY: as for B, with A's rows i0..i0 + rn.
+                    unsafe {
+                        pack_a::<MR>(p.a, &p.a_layout, i0, rn, k_offsets, abuf.add(q * kc * MR))
+                    };
+                }
+                for (qb, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                    let cn = NR.min(jc + nc - j0);
+                    p.c_layout.col_offsets(j0, &mut c_offsets[..cn]);
+                    for (qa, i0) in (ic..ic + mc).step_by(MR).enumerate() {
+                        let rn = MR.min(ic + mc - i0);
+                        // SAFETY: packed panels of kc steps; the tile buffer holds MR * NR.
+                        unsafe {
+                            micro_kernel::<S, MR, NV>(
+                                kc,
+                                abuf.add(qa * kc * MR),
+                                bbuf.add(qb * kc * NR),
+                                tile.as_mut_ptr(),
+                            );
+                            let full = rn == MR && cn == NR;
+                            if full && c_offsets.windows(2).all(|w| w[1] == w[0] + 1) {
+                                store_full_tile::<S, MR, NV>(
+                                    p,
+                                    tile.as_ptr(),
+                                    i0,
+                                    j0,
+                                    c_offsets[0],
+                                    first,
+                                    last,
+                                );
+                                continue;
+                            }
+                            store_tile(
+                                p,
+                                &tile[..MR * NR],
+                                NR,
+                                i0,
+                                rn,
+                                j0,
+                                &c_offsets[..cn],
+                                first,
+                                last,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`store_tile`] for a whole tile over adjacent columns, in vector registers.
+///
+/// # Safety
+/// C's rows `i0..i0 + MR` exist and each holds `NR` adjacent columns from `col_offset`.
+#[inline(always)]
+unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
+    p: &Problem<'_>,
+    tile: *const f32,
+    i0: usize,
+    j0: usize,
+    col_offset: isize,
+    first: bool,
+    last: bool,
+) {
+    let ep = &p.epilogue;
+    let nr = NV * S::LANES;
+    unsafe {
+        let alpha = S::splat(ep.alpha);
+        let beta = S::splat(ep.beta);
+        let mut col_bias = [S::zero(); NV];
+        if let (true, super::Bias::Cols(b)) = (last, ep.bias) {
+            for (v, cb) in col_bias.iter_mut().enumerate() {
+                *cb = S::load(b[j0 + v * S::LANES..].as_ptr());
+            }
+        }
+        for i in 0..MR {
+            let row =
+                p.c.offset((i0 + i) as isize * p.c_layout.row_stride + col_offset);
+            let row_bias = S::splat(ep.row_bias(i0 + i));
+            for (v, &cb) in col_bias.iter().enumerate() {
+                let dst = row.add(v * S::LANES);
+                let mut x = S::mul(alpha, S::load(tile.add(i * nr + v * S::LANES)));
+                if !first {
+                    x = S::add(S::load(dst), x);
+                } else if ep.beta != 0.0 {
+                    // Multiply, then add: the same two roundings as the scalar edge path.
+                    x = S::add(x, S::mul(beta, S::load(dst)));
+                }
+                if last {
+                    x = S::add(S::add(x, row_bias), cb);
+                    if ep.relu {
+                        x = S::relu(x);
+                    }
+                }
+                S::store(dst, x);
+            }
+        }
+    }
+}
+
+/// Writes the valid `rn x cn` corner of a register tile into C, applying the epilogue: the
+/// first K block brings in `beta * C`, later ones add to C, the last adds the bias and applies
+/// the activation.
+///
+/// # Safety
+/// `c_offsets` are column offsets of C for columns `j0..`, rows `i0..i0 + rn` exist.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn store_tile(
+    p: &Problem<'_>,
+    tile: &[f32],
+    nr: usize,
+    i0: usize,
+    rn: usize,
+    j0: usize,
+    c_offsets: &[isize],
+    first: bool,
+    last: bool,
+) {
+    let ep = &p.epilogue;
+    let cn = c_offsets.len();
+    let contiguous = c_offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    for i in 0..rn {
+        let acc = &tile[i * nr..i * nr + cn];
+        // SAFETY: row i0 + i of C exists; the offsets address its columns j0..j0 + cn.
+        let row = unsafe { p.c.offset((i0 + i) as isize * p.c_layout.row_stride) };
+        let row_bias = ep.row_bias(i0 + i);
+        let finish = |v: f32, j: usize| {
+            if !last {
+                return v;
+            }
+            ep.activate(v + row_bias + ep.col_bias(j0 + j))
+        };
+        let combine = |old: f32, acc: f32| {
+            let v = ep.alpha * acc;
+            if !first {
+                old + v
+            } else if ep.beta == 0.0 {
+                // beta = 0 overwrites C, even NaN, as BLAS does.
+                v
+            } else {
+                v + ep.beta * old
+            }
+        };
+        if contiguous && cn > 0 {
+            // SAFETY: the cn columns are adjacent in memory.
+            let dst = unsafe { std::slice::from_raw_parts_mut(row.offset(c_offsets[0]), cn) };
+            for (j, (d, &a)) in dst.iter_mut().zip(acc).enumerate() {
+                *d = finish(combine(*d, a), j);
+            }
+        } else {
+            for (j, (&off, &a)) in c_offsets.iter().zip(acc).enumerate() {
+                // SAFETY: as above, one element at a time.
+                unsafe {
+                    let d = row.offset(off);
+                    *d = finish(combine(*d, a), j);
+                }
+            }
+        }
+    }
+}
+
+/// `C = activation(beta * C + bias)` for a product with K = 0.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn empty_sum(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>) {
+    let ep = &p.epilogue;
+    for i in rows {
+        for j in cols.clone() {
+            let off = i as isize * p.c_layout.row_stride + p.c_layout.col_offset(j);
+            // SAFETY: (i, j) is an element of C.
+            unsafe {
+                let d = p.c.offset(off);
+                let old = if ep.beta == 0.0 { 0.0 } else { ep.beta * *d };
+                *d = ep.activate(old + ep.row_bias(i) + ep.col_bias(j));
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! neurite's own f32 GEMM: packed AVX-512 and AVX2 micro-kernels chosen at run time, operands
+//! that may be the wide view of NCHW planes, and a fused epilogue (scale, beta, bias, ReLU).
+//!
+//! `C = act(alpha * A * B + beta * C + bias)`, split over rayon. This is the hot path of
+//! convolution and dense layers: reading and writing NCHW batches in place and applying the
+//! bias and ReLU while the tile is in registers saves the gather, scatter and elementwise passes
+//! around a plain GEMM. matrixmultiply (see [`gemm`](crate::gemm())) stays the reference these
+//! kernels are tested against and the path for f64.
+//!
+//! Determinism: every element of C is computed by the same sequence of FMAs whichever thread,
+//! task or tile it lands in (K blocks are sized from K alone), so results are bit-identical for
+//! any thread count. Different kernels (AVX-512 vs AVX2) may differ in the last bits.
+
+mod dispatch;
+mod kernel;
+mod layout;
+mod pack;
+mod simd;
+
+pub use dispatch::Kernel;
+pub use layout::{MatMut, MatRef};
+
+use rayon::prelude::*;
+
+use crate::{Result, TensorError};
+use kernel::Problem;
+
+/// A bias added to every element of a row of C, or of a column.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Bias<'a> {
+    /// No bias.
+    #[default]
+    None,
+    /// `bias[i]` added to row `i` (a convolution's per-filter bias, C = `[F, N * P]`).
+    Rows(&'a [f32]),
+    /// `bias[j]` added to column `j` (a dense layer's bias, C = `[batch, units]`).
+    Cols(&'a [f32]),
+}
+
+/// What happens to each product element on its way into C:
+/// `C = act(alpha * (A * B) + beta * C + bias)`.
+///
+/// ```
+/// use neurite_tensor::{Bias, Epilogue};
+/// let bias = [0.5f32, -1.0];
+/// let ep = Epilogue::default().bias(Bias::Rows(&bias)).relu(true);
+/// assert_eq!(ep.beta, 0.0);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Epilogue<'a> {
+    /// Scale of the product.
+    pub alpha: f32,
+    /// Scale of C's previous contents; 0 ignores them (even NaN).
+    pub beta: f32,
+    /// Bias per row or column.
+    pub bias: Bias<'a>,
+    /// Whether to apply ReLU (`x > 0 ? x : 0`) last.
+    pub relu: bool,
+}
+
+impl Default for Epilogue<'_> {
+    fn default() -> Self {
+        Epilogue {
+            alpha: 1.0,
+            beta: 0.0,
+            bias: Bias::None,
+            relu: false,
+        }
+    }
+}
+
+impl<'a> Epilogue<'a> {
+    /// Sets `beta` (1 accumulates into C).
+    pub fn beta(mut self, beta: f32) -> Self {
+        self.beta = beta;
+        self
+    }
+
+    /// Sets `alpha`.
+    pub fn alpha(mut self, alpha: f32) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets the bias.
+    pub fn bias(mut self, bias: Bias<'a>) -> Self {
+        self.bias = bias;
+        self
+    }
+
+    /// Applies ReLU after the bias.
+    pub fn relu(mut self, relu: bool) -> Self {
+        self.relu = relu;
+        self
+    }
+
+    #[inline(always)]
+    fn row_bias(&self, i: usize) -> f32 {
+        match self.bias {
+            Bias::Rows(b) => b[i],
+            _ => 0.0,
+        }
+    }
+
+    #[inline(always)]
+    fn col_bias(&self, j: usize) -> f32 {
+        match self.bias {
+            Bias::Cols(b) => b[j],
+            _ => 0.0,
+        }
+    }
+
+    #[inline(always)]
+    fn activate(&self, v: f32) -> f32 {
+        // Same convention as Activation::Relu: NaN maps to 0 there too.
+        match self.relu {
+            true if v > 0.0 => v,
+            true => 0.0,
+            false => v,
+        }
+    }
+}
+
+/// Below this many multiply-adds a product runs on the calling thread.
+const MIN_PARALLEL_WORK: usize = 1 << 17;
+/// At most this many tasks per product.
+const MAX_TASKS: usize = 16;
+
+/// `C = act(alpha * A * B + beta * C + bias)` with the best kernel for this CPU, split over
+/// rayon's threads.
+///
+/// # Shapes
+/// A: `[M, K]`, B: `[K, N]`, C: `[M, N]`; a row bias has M entries, a column bias N.
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when the shapes or the bias length disagree.
+///
+/// ```
+/// use ndarray::array;
+/// use neurite_tensor::{Bias, Epilogue, MatMut, MatRef, sgemm};
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let b = array![[1.0f32, -1.0], [1.0, -1.0]];
+/// let mut c = ndarray::Array2::<f32>::zeros((2, 2));
+/// let bias = [0.5f32, 0.5];
+/// let ep = Epilogue::default().bias(Bias::Cols(&bias)).relu(true);
+/// sgemm(MatRef::new(a.view()), MatRef::new(b.view()), MatMut::new(c.view_mut()), ep).unwrap();
+/// assert_eq!(c, array![[3.5, 0.0], [7.5, 0.0]]);
+/// ```
+pub fn sgemm(a: MatRef<'_>, b: MatRef<'_>, c: MatMut<'_>, epilogue: Epilogue<'_>) -> Result<()> {
+    sgemm_with(Kernel::best(), true, a, b, c, epilogue)
+}
+
+/// [`sgemm`] on the calling thread only, for callers that already run in parallel.
+///
+/// # Errors
+/// As [`sgemm`].
+pub fn sgemm_serial(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: MatMut<'_>,
+    epilogue: Epilogue<'_>,
+) -> Result<()> {
+    sgemm_with(Kernel::best(), false, a, b, c, epilogue)
+}
+
+/// [`sgemm`] with a chosen kernel (tests and benchmarks compare them), in parallel or not.
+///
+/// # Errors
+/// As [`sgemm`], and [`TensorError::InvalidArgument`] when this CPU cannot run `kernel`.
+pub fn sgemm_with(
+    kernel: Kernel,
+    parallel: bool,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: MatMut<'_>,
+    epilogue: Epilogue<'_>,
+) -> Result<()> {
+    check(&a, &b, &c, &epilogue)?;
+    if !kernel.is_supported() {
+        return Err(TensorError::invalid(
+            "sgemm",
+            "kernel",
+            format!("{kernel:?}"),
+            "is not supported by this CPU",
+        ));
+    }
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let problem = Problem {
+        a: a.ptr,
+        a_layout: a.layout,
+        b: b.ptr,
+        b_layout: b.layout,
+        c: c.ptr,
+        c_layout: c.layout,
+        epilogue,
+    };
+    let (mr, nr) = kernel.tile();
+    let work = m.saturating_mul(n).saturating_mul(k.max(1));
+    if !parallel || work < MIN_PARALLEL_WORK {
+        kernel.run(&problem, 0..m, 0..n);
+        return Ok(());
+    }
+    // Split the longer side of C into whole tiles. The split only balances the load: the
+    // result is the same for any split.
+    if n >= m {
+        let chunk = n.div_ceil(MAX_TASKS).next_multiple_of(nr).max(2 * nr);
+        (0..n.div_ceil(chunk)).into_par_iter().for_each(|t| {
+            kernel.run(&problem, 0..m, t * chunk..((t + 1) * chunk).min(n));
+        });
+    } else {
+        let chunk = m.div_ceil(MAX_TASKS).next_multiple_of(mr).max(2 * mr);
+        (0..m.div_ceil(chunk)).into_par_iter().for_each(|t| {
+            kernel.run(&problem, t * chunk..((t + 1) * chunk).min(m), 0..n);
+        });
+    }
+    Ok(())
+}
+
+fn check(a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<'_>, ep: &Epilogue<'_>) -> Result<()> {
+    let ((m, k), (kb, n)) = (a.dim(), b.dim());
+    if k != kb || c.dim() != (m, n) {
+        return Err(TensorError::mismatch(
+            "sgemm",
+            format!(
+                "A is {:?}, B is {:?} and C is {:?}; need [M, K] x [K, N] -> [M, N]",
+                a.dim(),
+                b.dim(),
+                c.dim()
+            ),
+        ));
+    }
+    let bias_ok = match ep.bias {
+        Bias::None => true,
+        Bias::Rows(v) => v.len() == m,
+        Bias::Cols(v) => v.len() == n,
+    };
+    if !bias_ok {
+        return Err(TensorError::mismatch(
+            "sgemm",
+            format!("bias {:?} does not fit C [{m}, {n}]", ep.bias),
+        ));
+    }
+    Ok(())
+}
+
+/// `C = alpha * A * B + beta * C` for raw strided matrices on the calling thread, with the best
+/// kernel: the f32 path of [`gemm`](crate::gemm()).
+///
+/// # Safety
+/// As [`Float::gemm_raw`](crate::Float::gemm_raw).
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_strided(
+    (m, k, n): (usize, usize, usize),
+    alpha: f32,
+    (a, rsa, csa): (*const f32, isize, isize),
+    (b, rsb, csb): (*const f32, isize, isize),
+    beta: f32,
+    (c, rsc, csc): (*mut f32, isize, isize),
+) {
+    let layout = |rows: usize, cols: usize, rs: isize, cs: isize| layout::Layout {
+        rows,
+        cols,
+        row_stride: rs,
+        col_stride: cs,
+        group: cols.max(1),
+        group_stride: 0,
+    };
+    let problem = Problem {
+        a,
+        a_layout: layout(m, k, rsa, csa),
+        b,
+        b_layout: layout(k, n, rsb, csb),
+        c,
+        c_layout: layout(m, n, rsc, csc),
+        epilogue: Epilogue::default().alpha(alpha).beta(beta),
+    };
+    Kernel::best().run(&problem, 0..m, 0..n);
+}

@@ -1,0 +1,128 @@
+//! Packing: copying a block of each operand into the order the micro-kernel reads it.
+//!
+//! The micro-kernel walks `k` and, for each `k`, reads `MR` values of A and `NR` values of B
+//! that are adjacent in memory. Packing lays the block out that way once (zero-padding the
+//! last, partial panel), so the kernel's loads are sequential however the operand is strided:
+//! a transpose, the wide view of NCHW planes, or an ordinary row-major matrix all cost one copy.
+
+use super::layout::Layout;
+
+/// Packs rows `r0..r0 + rn` (`rn <= MR`) of A over the K block whose column offsets are
+/// `k_offsets` into `dst[k * MR + i]`, zero-filling rows `rn..MR`.
+///
+/// # Safety
+/// `a` must be valid for every element the layout and ranges name; `dst` for
+/// `k_offsets.len() * MR` writes.
+#[inline(always)]
+pub(crate) unsafe fn pack_a<const MR: usize>(
+    a: *const f32,
+    layout: &Layout,
+    r0: usize,
+    rn: usize,
+    k_offsets: &[isize],
+    dst: *mut f32,
+) {
+    let kc = k_offsets.len();
+    let contiguous = k_offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    unsafe {
+        if layout.row_stride == 1 && rn == MR {
+            // Rows adjacent in memory (a transposed operand): each k is one run of MR values.
+            for (k, &off) in k_offsets.iter().enumerate() {
+                let src = a.offset(r0 as isize + off);
+                std::ptr::copy_nonoverlapping(src, dst.add(k * MR), MR);
+            }
+            return;
+        }
+        if contiguous && rn == MR && kc > 0 {
+            // Row-major A: MR rows read side by side, one k at a time.
+            let rows: [*const f32; MR] = std::array::from_fn(|i| {
+                a.offset((r0 + i) as isize * layout.row_stride + k_offsets[0])
+            });
+            for k in 0..kc {
+                let d = dst.add(k * MR);
+                for (i, row) in rows.iter().enumerate() {
+                    *d.add(i) = *row.add(k);
+                }
+            }
+            return;
+        }
+        for i in 0..rn {
+            let row = a.offset((r0 + i) as isize * layout.row_stride);
+            for (k, &off) in k_offsets.iter().enumerate() {
+                *dst.add(k * MR + i) = *row.offset(off);
+            }
+        }
+        for i in rn..MR {
+            for k in 0..kc {
+                *dst.add(k * MR + i) = 0.0;
+            }
+        }
+    }
+}
+
+/// Packs rows `k0..k0 + kc` of B over the panel columns whose offsets are `col_offsets`
+/// (`col_offsets.len() <= NR`) into `dst[k * NR + j]`, zero-filling columns past the panel.
+///
+/// # Safety
+/// As [`pack_a`], with `dst` valid for `kc * NR` writes.
+#[inline(always)]
+pub(crate) unsafe fn pack_b<const NR: usize>(
+    b: *const f32,
+    layout: &Layout,
+    k0: usize,
+    kc: usize,
+    col_offsets: &[isize],
+    dst: *mut f32,
+) {
+    let cn = col_offsets.len();
+    let rs = layout.row_stride;
+    let contiguous = col_offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    unsafe {
+        if contiguous && cn > 0 {
+            // A run of a row (the common case: row-major B, or a panel inside one plane).
+            let base = b.offset(k0 as isize * rs + col_offsets[0]);
+            if cn == NR {
+                // A fixed-size copy: inlined vector moves, not a memcpy call per row.
+                for k in 0..kc {
+                    std::ptr::copy_nonoverlapping(
+                        base.offset(k as isize * rs),
+                        dst.add(k * NR),
+                        NR,
+                    );
+                }
+                return;
+            }
+            for k in 0..kc {
+                let d = dst.add(k * NR);
+                std::ptr::copy_nonoverlapping(base.offset(k as isize * rs), d, cn);
+                for j in cn..NR {
+                    *d.add(j) = 0.0;
+                }
+            }
+        } else if rs == 1 {
+            // K runs along memory (a transposed operand): read each column sequentially.
+            for (j, &off) in col_offsets.iter().enumerate() {
+                let src = b.offset(k0 as isize + off);
+                for k in 0..kc {
+                    *dst.add(k * NR + j) = *src.add(k);
+                }
+            }
+            for k in 0..kc {
+                for j in cn..NR {
+                    *dst.add(k * NR + j) = 0.0;
+                }
+            }
+        } else {
+            for k in 0..kc {
+                let src = b.offset((k0 + k) as isize * rs);
+                let d = dst.add(k * NR);
+                for (j, &off) in col_offsets.iter().enumerate() {
+                    *d.add(j) = *src.offset(off);
+                }
+                for j in cn..NR {
+                    *d.add(j) = 0.0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! sgemm (neurite's own f32 kernels) against an f64 triple loop and against matrixmultiply:
+//! every kernel this CPU runs, plain, transposed and wide (NCHW planes) operands, every
+//! epilogue, K large enough to need several blocks, and bit-identical results for any split.
+
+mod common;
+
+use common::random;
+use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3};
+use neurite_tensor::{Bias, Epilogue, Kernel, MatMut, MatRef, sgemm_with};
+use proptest::prelude::*;
+
+/// How an operand of logical shape `[rows, G * P]` is stored.
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    /// Row-major `[rows, cols]`.
+    Plain,
+    /// Row-major `[cols, rows]`, read transposed.
+    Transposed,
+    /// `[G, rows, P]` planes, read as `[rows, G * P]`.
+    Wide,
+}
+
+fn store() -> impl Strategy<Value = Store> {
+    prop_oneof![
+        Just(Store::Plain),
+        Just(Store::Transposed),
+        Just(Store::Wide)
+    ]
+}
+
+/// A matrix kept in the storage `how`, with its logical f64 values.
+struct Operand {
+    how: Store,
+    plain: Array2<f32>,
+    transposed: Array2<f32>,
+    wide: Array3<f32>,
+}
+
+impl Operand {
+    fn new(how: Store, values: Array2<f32>, groups: usize, plane: usize) -> Self {
+        let rows = values.nrows();
+        let wide = Array3::from_shape_fn((groups, rows, plane), |(g, r, p)| {
+            values[(r, g * plane + p)]
+        });
+        Operand {
+            how,
+            transposed: values.t().as_standard_layout().into_owned(),
+            plain: values,
+            wide,
+        }
+    }
+
+    fn as_ref(&self) -> MatRef<'_> {
+        match self.how {
+            Store::Plain => MatRef::new(self.plain.view()),
+            Store::Transposed => MatRef::new(self.transposed.t()),
+            Store::Wide => MatRef::wide(self.wide.view()),
+        }
+    }
+
+    /// Runs `f` on a writable view in this storage, then copies the result back to `plain`.
+    fn write(&mut self, f: impl FnOnce(MatMut<'_>)) {
+        let (groups, plane) = (self.wide.shape()[0], self.wide.shape()[2]);
+        match self.how {
+            Store::Plain => f(MatMut::new(self.plain.view_mut())),
+            Store::Transposed => {
+                f(MatMut::new(self.transposed.view_mut().reversed_axes()));
+                self.plain = self.transposed.t().to_owned();
+            }
+            Store::Wide => {
+                f(MatMut::wide(self.wide.view_mut()));
+                for ((g, r, p), &v) in self.wide.indexed_iter() {
+                    self.plain[(r, g * plane + p)] = v;
+                }
+                let _ = groups;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    m: usize,
+    /// K = k_groups * k_plane, N = n_groups * n_plane (the groups matter for wide operands).
+    k_groups: usize,
+    k_plane: usize,
+    n_groups: usize,
+    n_plane: usize,
+    a: Store,
+    b: Store,
+    c: Store,
+    alpha: f32,
+    beta: f32,
+    bias: u8,
+    relu: bool,
+    seed: u64,
+}
+
+fn case(max_m: usize, max_k_plane: usize) -> impl Strategy<Value = Case> {
+    (
+        (
+            1..=max_m,
+            1..=4usize,
+            0..=max_k_plane,
+            1..=4usize,
+            1..=40usize,
+        ),
+        (store(), store(), store()),
+        (
+            prop_oneof![Just(1.0f32), -2.0..2.0f32],
+            prop_oneof![Just(0.0f32), Just(1.0), -1.0..1.0f32],
+            0..3u8,
+            any::<bool>(),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (m, k_groups, k_plane, n_groups, n_plane),
+                (a, b, c),
+                (alpha, beta, bias, relu, seed),
+            )| Case {
+                m,
+                k_groups,
+                k_plane,
+                n_groups,
+                n_plane,
+                a,
+                b,
+                c,
+                alpha,
+                beta,
+                bias,
+                relu,
+                seed,
+            },
+        )
+}
+
+fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    random::<f32>(&[rows, cols], seed)
+        .into_dimensionality::<Ix2>()
+        .unwrap()
+}
+
+/// The f64 reference of the whole epilogue.
+fn reference(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    c0: &Array2<f32>,
+    case: &Case,
+    bias: &[f32],
+) -> (Array2<f64>, Array2<f64>) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let mut want = Array2::zeros((m, n));
+    let mut scale = Array2::zeros((m, n));
+    for i in 0..m {
+        for j in 0..n {
+            let (mut dot, mut abs) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                let t = a[(i, p)] as f64 * b[(p, j)] as f64;
+                dot += t;
+                abs += t.abs();
+            }
+            let old = if case.beta == 0.0 {
+                0.0
+            } else {
+                case.beta as f64 * c0[(i, j)] as f64
+            };
+            let bias = match case.bias {
+                1 => bias[i] as f64,
+                2 => bias[j] as f64,
+                _ => 0.0,
+            };
+            let v = case.alpha as f64 * dot + old + bias;
+            want[(i, j)] = if case.relu && v <= 0.0 { 0.0 } else { v };
+            scale[(i, j)] = case.alpha.abs() as f64 * abs + old.abs() + bias.abs() + 1.0;
+        }
+    }
+    (want, scale)
+}
+
+fn run(kernel: Kernel, parallel: bool, case: &Case) -> (Array2<f32>, Array2<f64>, Array2<f64>) {
+    let (m, k, n) = (
+        case.m,
+        case.k_groups * case.k_plane,
+        case.n_groups * case.n_plane,
+    );
+    let a_values = matrix(m, k, case.seed);
+    let b_values = matrix(k, n, case.seed ^ 1);
+    let mut c_values = matrix(m, n, case.seed ^ 2);
+    if case.beta == 0.0 {
+        // beta = 0 must ignore whatever C holds.
+        c_values.fill(f32::NAN);
+    }
+    let bias_len = if case.bias == 1 { m } else { n };
+    let bias: Vec<f32> = matrix(1, bias_len, case.seed ^ 3).into_iter().collect();
+    let (want, scale) = reference(a_values.view(), b_values.view(), &c_values, case, &bias);
+    // A's columns are K, grouped as K; B's and C's columns are N.
+    let a = Operand::new(case.a, a_values, case.k_groups, case.k_plane);
+    let b = Operand::new(case.b, b_values, case.n_groups, case.n_plane);
+    let mut c = Operand::new(case.c, c_values, case.n_groups, case.n_plane);
+    let ep = Epilogue::default()
+        .alpha(case.alpha)
+        .beta(case.beta)
+        .relu(case.relu)
+        .bias(match case.bias {
+            1 => Bias::Rows(&bias),
+            2 => Bias::Cols(&bias),
+            _ => Bias::None,
+        });
+    c.write(|out| sgemm_with(kernel, parallel, a.as_ref(), b.as_ref(), out, ep).unwrap());
+    (c.plain, want, scale)
+}
+
+fn check(case: &Case) {
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let (got, want, scale) = run(kernel, true, case);
+        let k = case.k_groups * case.k_plane;
+        let tol = f32::EPSILON as f64 * (k as f64 + 4.0);
+        for ((idx, &g), (&w, &s)) in got.indexed_iter().zip(want.iter().zip(&scale)) {
+            assert!(
+                (g as f64 - w).abs() <= tol * s,
+                "{kernel:?} {case:?}: at {idx:?} got {g}, want {w}"
+            );
+        }
+        let (serial, _, _) = run(kernel, false, case);
+        assert!(
+            serial
+                .iter()
+                .zip(&got)
+                .all(|(s, g)| s.to_bits() == g.to_bits()),
+            "{kernel:?} {case:?}: serial and parallel results differ"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn small_products_match_the_reference(case in case(20, 12)) {
+        check(&case);
+    }
+
+    #[test]
+    fn products_with_several_k_blocks_and_tiles(case in case(70, 150)) {
+        check(&case);
+    }
+}
+
+/// Large enough to run in parallel (and with several column blocks), against matrixmultiply.
+#[test]
+fn agrees_with_matrixmultiply_on_a_convolution_sized_product() {
+    let (m, k, n) = (64, 288, 1300);
+    let a = matrix(m, k, 7);
+    let b = matrix(k, n, 8);
+    let mut want = Array2::<f32>::zeros((m, n));
+    // SAFETY: standard-layout m x k, k x n and m x n arrays.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            want.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let mut got = Array2::<f32>::zeros((m, n));
+        sgemm_with(
+            kernel,
+            true,
+            MatRef::new(a.view()),
+            MatRef::new(b.view()),
+            MatMut::new(got.view_mut()),
+            Epilogue::default(),
+        )
+        .unwrap();
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| (g - w).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-4,
+            "{kernel:?}: differs from matrixmultiply by {worst}"
+        );
+    }
+}
+
+#[test]
+fn wide_output_writes_nchw_planes_in_place() {
+    // [F, N * P] written into [N, F, P]: sample n's plane f is row f, columns n * P ..
+    let (f, k, n, p) = (3, 5, 2, 4);
+    let a = matrix(f, k, 1);
+    let b = matrix(k, n * p, 2);
+    let mut out = Array3::<f32>::zeros((n, f, p));
+    sgemm_with(
+        Kernel::best(),
+        false,
+        MatRef::new(a.view()),
+        MatRef::new(b.view()),
+        MatMut::wide(out.view_mut()),
+        Epilogue::default(),
+    )
+    .unwrap();
+    let full = a.dot(&b);
+    for ((s, r, q), &v) in out.indexed_iter() {
+        assert!((v - full[(r, s * p + q)]).abs() < 1e-5);
+    }
+    let _ = out.into_dimensionality::<Ix3>();
+}
+
+#[test]
+fn mismatched_shapes_and_bias_are_errors() {
+    let a = Array2::<f32>::zeros((2, 3));
+    let b = Array2::<f32>::zeros((2, 3));
+    let mut c = Array2::<f32>::zeros((2, 3));
+    assert!(
+        sgemm_with(
+            Kernel::Portable,
+            false,
+            MatRef::new(a.view()),
+            MatRef::new(b.view()),
+            MatMut::new(c.view_mut()),
+            Epilogue::default()
+        )
+        .is_err()
+    );
+    let b = Array2::<f32>::zeros((3, 3));
+    let short = [0.0f32; 2];
+    let ep = Epilogue::default().bias(Bias::Cols(&short));
+    assert!(
+        sgemm_with(
+            Kernel::Portable,
+            false,
+            MatRef::new(a.view()),
+            MatRef::new(b.view()),
+            MatMut::new(c.view_mut()),
+            ep
+        )
+        .is_err()
+    );
+}
