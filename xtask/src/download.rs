@@ -95,13 +95,13 @@ fn valid_copy_elsewhere(
 }
 
 /// An indicatif progress bar for one file; each attempt restarts it.
-struct Bar {
+pub(crate) struct Bar {
     label: String,
     bar: Option<ProgressBar>,
 }
 
 impl Bar {
-    fn new(label: String) -> Self {
+    pub(crate) fn new(label: String) -> Self {
         Bar { label, bar: None }
     }
 }

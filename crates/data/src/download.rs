@@ -4,10 +4,15 @@
 //! computed. Only a file whose digest is one of the accepted ones is renamed into place; a
 //! dropped connection, an HTTP error or wrong bytes leave nothing behind, and the next attempt
 //! (same mirror again for network errors, next mirror otherwise) starts from scratch.
+//!
+//! Offline, every attempt fails before any server answers: DNS fails, the connection is
+//! refused, or packets are silently dropped and only a timeout ends the wait.
+//! [`Downloader::give_up_after`] bounds the total of those waits, so an unreachable network costs
+//! seconds, not every mirror's retries and timeouts.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -73,6 +78,7 @@ pub struct Downloader {
     retry_pause: Duration,
     connect_timeout: Duration,
     timeout: Duration,
+    give_up_after: Option<Duration>,
     max_bytes: u64,
 }
 
@@ -91,6 +97,7 @@ impl Downloader {
             retry_pause: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(20),
             timeout: Duration::from_secs(600),
+            give_up_after: None,
             max_bytes: 512 << 20,
         }
     }
@@ -119,6 +126,15 @@ impl Downloader {
     pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
         self.connect_timeout = connect;
         self.timeout = total;
+        self
+    }
+
+    /// Stops trying once `budget` has been spent waiting for servers that never answered (DNS
+    /// failure, refused connection, silence), counting retry pauses: each further attempt may only
+    /// wait for what is left. Once a server answers, its transfer is bounded by the whole-transfer
+    /// timeout alone. Off by default.
+    pub fn give_up_after(mut self, budget: Duration) -> Self {
+        self.give_up_after = Some(budget);
         self
     }
 
@@ -185,18 +201,40 @@ impl Downloader {
             .build()
             .into();
         let mut attempts = Vec::new();
-        for mirror in mirrors {
+        // Time spent on attempts no server answered, and pauses between them.
+        let mut unanswered = Duration::ZERO;
+        'mirrors: for mirror in mirrors {
             let url = join_url(mirror, name);
             for attempt in 0..self.attempts_per_mirror {
                 if attempt > 0 {
                     std::thread::sleep(self.retry_pause);
+                    unanswered += self.retry_pause;
                 }
-                match self.try_once(&agent, &url, sha256, &dest, progress) {
+                let wait = match self.give_up_after {
+                    Some(budget) if unanswered >= budget => {
+                        record(
+                            &mut attempts,
+                            &url,
+                            format!(
+                                "not tried: no server answered within {:.1} s, the network looks unreachable",
+                                budget.as_secs_f64()
+                            ),
+                        );
+                        break 'mirrors;
+                    }
+                    Some(budget) => self.connect_timeout.min(budget - unanswered),
+                    None => self.connect_timeout,
+                };
+                let started = Instant::now();
+                match self.try_once(&agent, &url, wait, sha256, &dest, progress) {
                     Ok(()) => {
                         progress.end(Ok(()));
                         return Ok(Fetched::Downloaded { path: dest, url });
                     }
                     Err(failure) => {
+                        if !failure.answered {
+                            unanswered += started.elapsed();
+                        }
                         progress.end(Err(&failure.reason));
                         record(&mut attempts, &url, failure.reason);
                         if !failure.retry_same_mirror {
@@ -214,19 +252,29 @@ impl Downloader {
         })
     }
 
-    /// One GET into a temporary file; renamed to `dest` only if the digest matches.
+    /// One GET into a temporary file; renamed to `dest` only if the digest matches. `wait`
+    /// bounds each step before the response headers: name lookup, connection, first answer.
     fn try_once(
         &self,
         agent: &ureq::Agent,
         url: &str,
+        wait: Duration,
         sha256: &[&str],
         dest: &Path,
         progress: &mut dyn DownloadProgress,
     ) -> std::result::Result<(), Failure> {
-        let mut response = agent.get(url).call().map_err(|e| match e {
-            ureq::Error::StatusCode(code) => Failure::next(format!("HTTP status {code}")),
-            other => Failure::retry(format!("request failed: {other}")),
-        })?;
+        let mut response = agent
+            .get(url)
+            .config()
+            .timeout_resolve(Some(wait))
+            .timeout_connect(Some(wait))
+            .timeout_recv_response(Some(wait))
+            .build()
+            .call()
+            .map_err(|e| match e {
+                ureq::Error::StatusCode(code) => Failure::next(format!("HTTP status {code}")),
+                other => Failure::unanswered(format!("request failed: {other}")),
+            })?;
         let total = response.body().content_length();
         if total.is_some_and(|t| t > self.max_bytes) {
             return Err(Failure::next(format!(
@@ -300,24 +348,39 @@ impl Downloader {
     }
 }
 
-/// Why one attempt failed, and whether the same mirror deserves another try.
+/// Why one attempt failed, whether the same mirror deserves another try, and whether a server
+/// answered at all (the give-up budget counts only unanswered attempts).
 struct Failure {
     reason: String,
     retry_same_mirror: bool,
+    answered: bool,
 }
 
 impl Failure {
+    /// The server answered, then the transfer broke: worth another try.
     fn retry(reason: String) -> Self {
         Failure {
             reason,
             retry_same_mirror: true,
+            answered: true,
         }
     }
 
+    /// No answer (lookup, connection or first response failed): worth another try.
+    fn unanswered(reason: String) -> Self {
+        Failure {
+            reason,
+            retry_same_mirror: true,
+            answered: false,
+        }
+    }
+
+    /// The mirror answered with something wrong: move on.
     fn next(reason: String) -> Self {
         Failure {
             reason,
             retry_same_mirror: false,
+            answered: true,
         }
     }
 }

@@ -324,3 +324,46 @@ fn resolver_downloads_missing_files_into_its_root() {
     resolver.locate(&MNIST, labels_file()).unwrap();
     assert_eq!(server.requests().len(), 1);
 }
+
+/// Accepts connections and never answers, like a mirror behind a firewall that drops packets
+/// after the handshake; holds each connection open until the test ends.
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    base
+}
+
+#[test]
+fn an_unreachable_network_costs_the_give_up_budget_not_every_timeout() {
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", l.local_addr().unwrap())
+    };
+    let mirrors = [silent_server(), closed, silent_server()];
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let err = Downloader::new()
+        .mirrors(mirrors.iter().cloned())
+        .attempts_per_mirror(3)
+        .retry_pause(Duration::from_millis(100))
+        .timeouts(Duration::from_secs(30), Duration::from_secs(600))
+        .give_up_after(Duration::from_millis(800))
+        .fetch(&MNIST, labels_file(), dir.path(), &mut NoProgress)
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    // Without the budget: 9 attempts, the silent ones 30 s each.
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(700), "took {elapsed:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not tried: no server answered within 0.8 s"),
+        "{msg}"
+    );
+    assert!(entries(dir.path()).is_empty());
+}

@@ -1,16 +1,24 @@
 //! `cargo xtask train-mnist`: train a reference model on MNIST or Fashion-MNIST, evaluate it on
 //! the test set, and write the model, its ONNX export, the figures and an HTML report.
+//!
+//! With no flags it always finishes: when MNIST is neither on disk nor downloadable it trains on
+//! the bundled sample and says so (see [`data`]). Each run gets a fresh directory with `run.json`
+//! (command and resolved settings). Ctrl-C stops after the current batch, saves everything, and
+//! exits with status 130.
 
+mod data;
 mod report;
+mod run_info;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use clap::ValueEnum;
 use ndarray::{Axis, Ix2};
-use neurite::data::{DatasetInfo, FASHION_MNIST, MNIST, Resolver, Split};
+use neurite::data::{DatasetInfo, FASHION_MNIST, FULL_MNIST_COMMAND, MNIST};
 use neurite::layers::models;
 use neurite::losses::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
 use neurite::metrics::streaming::{Accuracy, StreamingMetric};
@@ -31,9 +39,13 @@ pub struct Args {
     /// Dataset to train on.
     #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
     dataset: DatasetKind,
-    /// Directory holding `<dataset>/` with the IDX files (else NEURITE_DATA, ./data, /usr/share/datasets, download).
+    /// Directory holding `<dataset>/` with the IDX files (else NEURITE_DATA, ./data,
+    /// /usr/share/datasets, a download; for MNIST, finally the bundled 10k sample).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Never download: use files on disk, else (MNIST) the bundled sample.
+    #[arg(long)]
+    offline: bool,
     /// Passes over the training data.
     #[arg(long, default_value_t = 5)]
     epochs: usize,
@@ -55,10 +67,12 @@ pub struct Args {
     /// Train on the first N training images only.
     #[arg(long)]
     limit: Option<usize>,
-    /// Fraction of the training images held out for validation (the last ones, as Keras).
+    /// Fraction of the training images held out for validation (the last ones, as Keras); 0 for
+    /// no validation.
     #[arg(long, default_value_t = 0.1)]
     validation_split: f64,
-    /// Output directory (default: `runs/<UTC timestamp>-<model>-<dataset>`).
+    /// Output directory (default: a new `runs/<UTC timestamp>-<model>-<dataset>`, numbered when
+    /// that exists).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -104,18 +118,33 @@ impl DatasetKind {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
             .context("setting the thread count")?;
     }
+    if !(0.0..1.0).contains(&args.validation_split) {
+        bail!(
+            "--validation-split must be in [0, 1) (0: no validation), got {}",
+            args.validation_split
+        );
+    }
     let info = args.dataset.info();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(args.model.name(), info.name));
-    let (train, test) = load(&args, info)?;
+    let loaded = data::load(info, args.data.as_deref(), args.offline)?;
+    let notice = loaded.source.notice();
+    if let Some(text) = &notice {
+        announce(text);
+    }
+    let (train, test) = (limit(loaded.train, args.limit)?, loaded.test);
+    let out = match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            dir.clone()
+        }
+        None => run_info::claim_fresh_dir(&default_out(args.model.name(), info.name))?,
+    };
     eprintln!(
         "{}: {} training images, {} test images; {} threads; writing to {}",
         info.name,
@@ -173,15 +202,70 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
     .context("installing the Ctrl-C handler")?;
 
+    let settings = settings(
+        &args,
+        info.name,
+        &loaded.source,
+        train.len(),
+        batch_size,
+        model.optimizer(),
+    );
+    let run_json = |outcome: serde_json::Value| {
+        json!({
+            "command": run_info::command_line(),
+            "argv": std::env::args().collect::<Vec<_>>(),
+            "neurite_version": run_info::version(),
+            "git_commit": run_info::git_commit(),
+            "cpu": run_info::cpu_model(),
+            "cores": run_info::cores(),
+            "settings": settings
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect::<serde_json::Map<_, _>>(),
+            "out": out.display().to_string(),
+            "data_source": loaded.source.kind(),
+            "notice": notice,
+            "outcome": outcome,
+        })
+    };
+    // Written first so that even a run that fails midway documents what it was.
+    write_atomic(
+        &out.join("run.json"),
+        serde_json::to_string_pretty(&run_json(json!("running")))?.as_bytes(),
+    )?;
+
     let x_train = train.images_f32();
-    let config = FitConfig::new(args.epochs, batch_size)
-        .validation_split(args.validation_split)
+    let mut config = FitConfig::new(args.epochs, batch_size)
         .seed(args.seed)
         .verbosity(Verbosity::Auto)
-        .interrupt(interrupt);
+        .interrupt(Arc::clone(&interrupt));
+    if args.validation_split > 0.0 {
+        config = config.validation_split(args.validation_split);
+    }
     let history = model.fit(&x_train, &y_train, config)?;
-    if let Some(reason) = &history.stopped_early {
-        eprintln!("stopped early: {reason}");
+    let interrupted = interrupt.load(Ordering::Relaxed);
+    let status = if interrupted {
+        format!(
+            "interrupted after epoch {k} of {} (Ctrl-C during epoch {k}, which was cut short); \
+             the model as it was then is saved and evaluated",
+            args.epochs,
+            k = history.epochs.len(),
+        )
+    } else if let Some(reason) = &history.stopped_early {
+        format!(
+            "stopped early after epoch {} of {}: {reason}",
+            history.epochs.len(),
+            args.epochs
+        )
+    } else {
+        format!(
+            "completed {} of {} epochs",
+            history.epochs.len(),
+            args.epochs
+        )
+    };
+    if interrupted || history.stopped_early.is_some() {
+        eprintln!("{status}");
     }
 
     let x_test = test.images_f32();
@@ -228,6 +312,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }).collect::<Vec<_>>(),
         "confusion_matrix": cm.counts().outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
         "stopped_early": history.stopped_early,
+        "interrupted": interrupted,
+        "data": {
+            "source": loaded.source.kind(),
+            "description": loaded.source.describe(),
+            "train_images": train.len(),
+            "test_images": test.len(),
+            "notice": notice,
+            "full_dataset_command": (info.name == MNIST.name).then_some(FULL_MNIST_COMMAND),
+        },
     });
     write_atomic(
         &out.join("metrics.json"),
@@ -236,6 +329,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let figures = plots(
         &out,
+        args.validation_split > 0.0,
         &history,
         &cm,
         &names,
@@ -244,7 +338,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &probabilities,
         &x_test,
     )?;
-    let settings = settings(&args, info.name, train.len(), batch_size, model.optimizer());
     let epochs: Vec<[Option<f64>; 7]> = history
         .epochs
         .iter()
@@ -273,9 +366,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     ];
     let summary = network.summary()?.to_string();
+    let wall = started.elapsed().as_secs_f64();
+    let mut run_rows = vec![
+        (
+            "neurite".to_string(),
+            format!(
+                "{} at commit {}",
+                run_info::version(),
+                run_info::git_commit()
+            ),
+        ),
+        ("command".to_string(), run_info::command_line()),
+        ("status".to_string(), status.clone()),
+        ("total wall time".to_string(), format!("{wall:.1} s")),
+        (
+            "CPU".to_string(),
+            format!(
+                "{} ({} logical cores)",
+                run_info::cpu_model(),
+                run_info::cores()
+            ),
+        ),
+    ];
+    run_rows.extend(settings.iter().cloned());
+    let notices: Vec<String> = notice
+        .iter()
+        .cloned()
+        .chain(interrupted.then(|| status.clone()))
+        .collect();
     let html = report::render(&report::Report {
         title: &format!("neurite {} on {}", args.model.name(), info.name),
-        settings: &settings,
+        notices: &notices,
+        settings: &run_rows,
         summary: &summary,
         epochs: &epochs,
         results: &results,
@@ -283,43 +405,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         figures: &figures,
     })?;
     write_atomic(&out.join("report.html"), html.as_bytes())?;
+    write_atomic(
+        &out.join("run.json"),
+        serde_json::to_string_pretty(&run_json(json!({
+            "status": status,
+            "interrupted": interrupted,
+            "epochs_completed": history.epochs.len(),
+            "wall_seconds": started.elapsed().as_secs_f64(),
+            "test_accuracy": test_accuracy,
+        })))?
+        .as_bytes(),
+    )?;
     println!(
-        "wrote model.safetensors, model.onnx, history.json, metrics.json, plots and report.html to {}",
+        "wrote model.safetensors, model.onnx, run.json, history.json, metrics.json, plots and report.html to {}",
         out.display()
     );
+    if let Some(text) = &notice {
+        announce(text);
+    }
+    if interrupted {
+        // As command-line tools do after SIGINT, once everything is saved.
+        std::process::exit(130);
+    }
     Ok(())
 }
 
-/// Training (optionally the first `--limit`) and test sets, with a hint on what to do when they
-/// cannot be found.
-fn load(
-    args: &Args,
-    info: &'static DatasetInfo,
-) -> anyhow::Result<(neurite::data::Dataset, neurite::data::Dataset)> {
-    let mut resolver = Resolver::new();
-    if let Some(dir) = &args.data {
-        resolver = resolver.root(dir);
-    }
-    let hint = match args.dataset {
-        DatasetKind::FashionMnist => {
-            "install Debian's copy with `sudo apt-get install dataset-fashion-mnist`, or run `cargo xtask download fashion-mnist` where the mirrors are reachable"
-        }
-        DatasetKind::Mnist => {
-            "run `cargo xtask download mnist` where the mirrors are reachable, pass `--data DIR` with DIR/mnist/*.gz, or train on Fashion-MNIST offline: `sudo apt-get install dataset-fashion-mnist` then `cargo xtask train-mnist --dataset fashion-mnist`"
-        }
-    };
-    let train = resolver
-        .load(info, Split::Train)
-        .with_context(|| format!("{} training set not available: {hint}", info.name))?;
-    let test = resolver
-        .load(info, Split::Test)
-        .with_context(|| format!("{} test set not available: {hint}", info.name))?;
-    let train = match args.limit {
+/// Prints `text` set apart from the training output, so nobody misses it.
+fn announce(text: &str) {
+    let rule = "=".repeat(78);
+    eprintln!("\n{rule}\nNOTE: {text}\n{rule}\n");
+}
+
+/// The first `limit` images of `train` (all of them without `--limit`).
+fn limit(
+    train: neurite::data::Dataset,
+    limit: Option<usize>,
+) -> anyhow::Result<neurite::data::Dataset> {
+    Ok(match limit {
         Some(0) => bail!("--limit must be at least 1"),
         Some(n) if n < train.len() => train.split_at(n)?.0,
         _ => train,
-    };
-    Ok((train, test))
+    })
 }
 
 fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> anyhow::Result<Box<dyn Optimizer<f32>>> {
@@ -370,6 +496,7 @@ fn format_confusion(cm: &ConfusionMatrix, names: &[&str]) -> String {
 #[allow(clippy::too_many_arguments)]
 fn plots(
     out: &Path,
+    validation: bool,
     history: &History,
     cm: &ConfusionMatrix,
     names: &[&str],
@@ -378,16 +505,24 @@ fn plots(
     probabilities: &ndarray::Array2<f32>,
     x_test: &Tensor<f32>,
 ) -> anyhow::Result<Vec<report::Figure>> {
-    let curves = [
-        plot::Curves::new("loss", history.series("loss"))
-            .with_validation(history.series("val_loss")),
-        plot::Curves::new("accuracy", history.series("accuracy"))
-            .with_validation(history.series("val_accuracy")),
-    ];
+    let curve = |name: &str| {
+        let train = plot::Curves::new(name, history.series(name));
+        if validation {
+            train.with_validation(history.series(&format!("val_{name}")))
+        } else {
+            train
+        }
+    };
+    let curves = [curve("loss"), curve("accuracy")];
     let path = out.join("training_curves.svg");
     plot::training_curves(&curves, &path, (900, 420))?;
+    let caption = if validation {
+        "Training curves (train and validation)"
+    } else {
+        "Training curves (train only: no validation, --validation-split 0)"
+    };
     let mut figures = vec![report::Figure {
-        caption: "Training curves (train and validation)".into(),
+        caption: caption.into(),
         path,
     }];
     let path = out.join("confusion_matrix.svg");
@@ -424,23 +559,29 @@ fn plots(
     Ok(figures)
 }
 
+/// The resolved settings of a run, as report rows (also stored in `run.json`).
 fn settings(
     args: &Args,
     dataset: &str,
+    source: &data::Source,
     train_len: usize,
     batch_size: usize,
     optimizer: &dyn Optimizer<f32>,
 ) -> Vec<(String, String)> {
+    let validation = if args.validation_split > 0.0 {
+        format!(
+            "{:.0} % of the training images held out (the last ones)",
+            args.validation_split * 100.0
+        )
+    } else {
+        "none (--validation-split 0)".into()
+    };
     vec![
         ("model".into(), args.model.name().into()),
         ("dataset".into(), dataset.into()),
-        (
-            "training images".into(),
-            format!(
-                "{train_len} ({:.0} % held out for validation)",
-                args.validation_split * 100.0
-            ),
-        ),
+        ("data".into(), source.describe()),
+        ("training images".into(), train_len.to_string()),
+        ("validation".into(), validation),
         ("epochs".into(), args.epochs.to_string()),
         ("batch size".into(), batch_size.to_string()),
         (
@@ -453,6 +594,11 @@ fn settings(
         ),
         ("seed".into(), args.seed.to_string()),
         ("threads".into(), rayon::current_num_threads().to_string()),
+        (
+            "limit".into(),
+            args.limit.map_or("none".into(), |n| n.to_string()),
+        ),
+        ("offline".into(), args.offline.to_string()),
     ]
 }
 

@@ -20,6 +20,9 @@ pub struct Figure {
 pub struct Report<'a> {
     /// Page title.
     pub title: &'a str,
+    /// What a reader must know first (bundled-sample fallback, an interrupted run), shown in a
+    /// box above everything else.
+    pub notices: &'a [String],
     /// Key/value lines describing the run (model, dataset, epochs, seed, threads, ...).
     pub settings: &'a [(String, String)],
     /// The model summary table as text.
@@ -55,8 +58,16 @@ pub fn render(report: &Report<'_>) -> std::io::Result<String> {
          pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}\n\
          figure {{ display: inline-block; margin: 1em; vertical-align: top; }}\n\
          figure svg, figure img {{ max-width: 100%; height: auto; }}\n\
+         .notice {{ border: 2px solid #c80; background: #fff6e0; padding: 0.6em 1em; margin: 1em 0; }}\n\
          </style></head><body>\n<h1>{title}</h1>\n"
     );
+    for notice in report.notices {
+        let _ = writeln!(
+            html,
+            "<p class=\"notice\"><strong>Note:</strong> {}</p>",
+            escape(notice)
+        );
+    }
     html.push_str("<h2>Run</h2>\n<table>\n");
     for (k, v) in report.settings {
         let _ = writeln!(
@@ -164,6 +175,7 @@ mod tests {
         ];
         let html = render(&Report {
             title: "mlp <test>",
+            notices: &["bundled <sample>".into()],
             settings: &[("seed".into(), "0".into())],
             summary: "Dense <128>",
             epochs: &[[
@@ -181,6 +193,11 @@ mod tests {
         })
         .unwrap();
         assert!(html.contains("<title>mlp &lt;test&gt;</title>"));
+        // The notice comes right after the title, before the run table.
+        let notice = html
+            .find("<p class=\"notice\"><strong>Note:</strong> bundled &lt;sample&gt;</p>")
+            .unwrap();
+        assert!(notice < html.find("<h2>Run</h2>").unwrap());
         assert!(html.contains("<svg width=\"10\""));
         assert!(!html.contains("<?xml"));
         assert!(html.contains("data:image/png;base64,iVBORw=="));
