@@ -171,11 +171,14 @@ pub(crate) fn fingerprint(words: impl Iterator<Item = u64>) -> u64 {
 }
 
 /// The fingerprint of an activation's kinks over its pre-activations `z` (0 for smooth ones).
-pub(crate) fn activation_fingerprint<F: Float>(act: Activation, z: &Tensor<F>) -> u64 {
+pub(crate) fn activation_fingerprint<'a, F: Float>(
+    act: Activation,
+    z: impl IntoIterator<Item = &'a F>,
+) -> u64 {
     if !act.has_kink() {
         return 0;
     }
-    fingerprint(z.iter().map(|&v| u64::from(v > F::zero())))
+    fingerprint(z.into_iter().map(|&v| u64::from(v > F::zero())))
 }
 
 /// Checks that a batch `got` = `[N, ..sample]` matches the per-sample shape the layer was built

@@ -4,7 +4,7 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
-use ndarray::{LinalgScalar, ScalarOperand};
+use ndarray::{ArrayView, ArrayViewMut, Dimension, LinalgScalar, ScalarOperand};
 
 /// A floating-point element type of neurite tensors: `f32` for training, `f64` for gradient checks.
 ///
@@ -46,6 +46,19 @@ pub trait Float:
     /// The error function, from `libm` (accurate to the last bits, needed by exact GELU).
     fn erf(self) -> Self;
 
+    /// The same view typed as f32 when `Self` is f32, so generic layers can take the f32
+    /// kernels ([`sgemm`](crate::sgemm())) without a cast; `None` for f64.
+    fn as_f32<D: Dimension>(x: ArrayView<'_, Self, D>) -> Option<ArrayView<'_, f32, D>> {
+        let _ = x;
+        None
+    }
+
+    /// [`Float::as_f32`] for a writable view.
+    fn as_f32_mut<D: Dimension>(x: ArrayViewMut<'_, Self, D>) -> Option<ArrayViewMut<'_, f32, D>> {
+        let _ = x;
+        None
+    }
+
     /// `c = alpha * a * b + beta * c` for raw strided matrices: neurite's own kernels for f32
     /// ([`sgemm`](crate::sgemm())), matrixmultiply for f64.
     ///
@@ -84,6 +97,14 @@ impl Float for f32 {
 
     fn erf(self) -> Self {
         libm::erff(self)
+    }
+
+    fn as_f32<D: Dimension>(x: ArrayView<'_, f32, D>) -> Option<ArrayView<'_, f32, D>> {
+        Some(x)
+    }
+
+    fn as_f32_mut<D: Dimension>(x: ArrayViewMut<'_, f32, D>) -> Option<ArrayViewMut<'_, f32, D>> {
+        Some(x)
     }
 
     unsafe fn gemm_raw(

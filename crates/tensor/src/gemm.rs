@@ -9,7 +9,22 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
-use crate::{Float, Result, TensorError};
+use crate::{Epilogue, Float, MatMut, MatRef, Result, TensorError, sgemm};
+
+type F32Views<'a, 'b, 'c> = (
+    ArrayView2<'a, f32>,
+    ArrayView2<'b, f32>,
+    ArrayViewMut2<'c, f32>,
+);
+
+/// The operands typed as f32, when `F` is f32.
+fn as_f32<'a, 'b, 'c, F: Float>(
+    a: ArrayView2<'a, F>,
+    b: ArrayView2<'b, F>,
+    c: ArrayViewMut2<'c, F>,
+) -> Option<F32Views<'a, 'b, 'c>> {
+    Some((F::as_f32(a)?, F::as_f32(b)?, F::as_f32_mut(c)?))
+}
 
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +72,13 @@ pub fn gemm<F: Float>(
 ) -> Result<()> {
     let (a, b) = apply_transposes(a, trans_a, b, trans_b);
     check_shapes(&a, &b, &c)?;
+    if let Some((a, b, c)) = as_f32(a, b, c.view_mut()) {
+        // neurite's kernels split the work themselves (packing each operand once per task).
+        let epilogue = Epilogue::default()
+            .alpha(alpha.as_f64() as f32)
+            .beta(beta.as_f64() as f32);
+        return sgemm(MatRef::new(a), MatRef::new(b), MatMut::new(c), epilogue);
+    }
     let (m, k) = a.dim();
     let n = b.ncols();
     match split_plan(m, n, k) {

@@ -34,12 +34,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let peaks = [peak::measure(1)?, peak::measure(2)?];
     let kernel = Kernel::best();
     if !args.json {
-        println!("f32 peak: a loop of independent {} FMAs on every thread", peaks[0].isa);
+        println!(
+            "f32 peak: a loop of independent {} FMAs on every thread",
+            peaks[0].isa
+        );
         for (threads, p) in THREADS.iter().zip(&peaks) {
             println!("  {threads} thread(s): {:.1} GFLOP/s", p.measured_gflops);
         }
         println!();
-        println!("square sgemm: neurite ({kernel:?} kernel) and matrixmultiply, GFLOP/s and % of peak");
+        println!(
+            "square sgemm: neurite ({kernel:?} kernel) and matrixmultiply, GFLOP/s and % of peak"
+        );
         println!(
             "{:>6} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}",
             "n", "ours 1 thr", "ours 2 thr", "mm 1 thr", "mm 2 thr", "ours %pk", "mm %pk"
@@ -255,8 +260,20 @@ fn matrixmultiply_parallel(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>
             // SAFETY: standard-layout rows x k, k x n and rows x n blocks.
             unsafe {
                 matrixmultiply::sgemm(
-                    rows, k, n, 1.0, a.as_ptr(), k as isize, 1, b.as_ptr(), n as isize, 1, 0.0,
-                    c.as_mut_ptr(), n as isize, 1,
+                    rows,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    n as isize,
+                    1,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
                 );
             }
         });

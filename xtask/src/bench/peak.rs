@@ -59,7 +59,11 @@ fn fma_gflops() -> f64 {
             _ => return f64::NAN,
         };
         let gflops = flops / start.elapsed().as_secs_f64() / 1e9;
-        best = if best.is_nan() { gflops } else { best.max(gflops) };
+        best = if best.is_nan() {
+            gflops
+        } else {
+            best.max(gflops)
+        };
     }
     best
 }
@@ -77,7 +81,9 @@ unsafe fn fma_loop_avx512(iters: usize) -> f64 {
             *r = _mm512_fmadd_ps(*r, a, b);
         }
     }
-    let total = acc.iter().fold(_mm512_setzero_ps(), |t, &r| _mm512_add_ps(t, r));
+    let total = acc
+        .iter()
+        .fold(_mm512_setzero_ps(), |t, &r| _mm512_add_ps(t, r));
     std::hint::black_box(_mm512_reduce_add_ps(total));
     (iters * 16 * 16 * 2) as f64
 }
@@ -95,7 +101,9 @@ unsafe fn fma_loop_avx2(iters: usize) -> f64 {
             *r = _mm256_fmadd_ps(*r, a, b);
         }
     }
-    let total = acc.iter().fold(_mm256_setzero_ps(), |t, &r| _mm256_add_ps(t, r));
+    let total = acc
+        .iter()
+        .fold(_mm256_setzero_ps(), |t, &r| _mm256_add_ps(t, r));
     let mut out = [0.0f32; 8];
     // SAFETY: `out` holds exactly 8 f32 values.
     unsafe { _mm256_storeu_ps(out.as_mut_ptr(), total) };

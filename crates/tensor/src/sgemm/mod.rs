@@ -123,8 +123,6 @@ impl<'a> Epilogue<'a> {
 
 /// Below this many multiply-adds a product runs on the calling thread.
 const MIN_PARALLEL_WORK: usize = 1 << 17;
-/// At most this many tasks per product.
-const MAX_TASKS: usize = 16;
 
 /// `C = act(alpha * A * B + beta * C + bias)` with the best kernel for this CPU, split over
 /// rayon's threads.
@@ -197,19 +195,21 @@ pub fn sgemm_with(
     };
     let (mr, nr) = kernel.tile();
     let work = m.saturating_mul(n).saturating_mul(k.max(1));
-    if !parallel || work < MIN_PARALLEL_WORK {
+    let threads = rayon::current_num_threads();
+    if !parallel || threads == 1 || work < MIN_PARALLEL_WORK {
         kernel.run(&problem, 0..m, 0..n);
         return Ok(());
     }
-    // Split the longer side of C into whole tiles. The split only balances the load: the
-    // result is the same for any split.
+    // One task per thread over the longer side of C, in whole tiles: every task packs the
+    // other operand once, so fewer tasks pack less. The split only balances the load; the
+    // result is the same for any split, hence for any thread count.
     if n >= m {
-        let chunk = n.div_ceil(MAX_TASKS).next_multiple_of(nr).max(2 * nr);
+        let chunk = n.div_ceil(threads).next_multiple_of(nr);
         (0..n.div_ceil(chunk)).into_par_iter().for_each(|t| {
             kernel.run(&problem, 0..m, t * chunk..((t + 1) * chunk).min(n));
         });
     } else {
-        let chunk = m.div_ceil(MAX_TASKS).next_multiple_of(mr).max(2 * mr);
+        let chunk = m.div_ceil(threads).next_multiple_of(mr);
         (0..m.div_ceil(chunk)).into_par_iter().for_each(|t| {
             kernel.run(&problem, t * chunk..((t + 1) * chunk).min(m), 0..n);
         });

@@ -1,0 +1,290 @@
+//! The convolution as one GEMM over the whole batch: forward and backward side by side.
+//!
+//! The batch is unfolded (im2col) into one wide matrix `cols` `[C * KH * KW, N * OH * OW]`, so
+//! the forward is `W [F, C * KH * KW] x cols`, the weight gradient `d_Z cols^T` and the input
+//! gradient `col2im(W^T d_Z)`, each a single large product split over every thread. (One
+//! product per sample leaves the kernel starved on small planes: 9 columns in the reference
+//! CNN's third convolution.)
+//!
+//! For f32 the forward writes its NCHW output straight from the GEMM's registers, bias and ReLU
+//! applied on the way ([`sgemm`] with a wide output). Other types and activations take the
+//! generic route: a `[F, N * OH * OW]` product, scattered to NCHW with the bias, then the
+//! activation. In backward the ReLU derivative is applied while the output gradient is gathered
+//! into the `[F, N * OH * OW]` layout the products read, so it costs no pass of its own.
+
+use ndarray::{
+    Array2, Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, Zip,
+};
+use neurite_tensor::{
+    Bias, Epilogue, Float, MatMut, MatRef, Result, Transpose, Window2d, col2im_wide, gemm,
+    im2col_wide, sgemm,
+};
+
+use crate::Activation;
+
+/// Sizes of one batch through the layer.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geometry {
+    /// Batch size.
+    pub n: usize,
+    /// Input channels.
+    pub c: usize,
+    /// Filters (output channels).
+    pub f: usize,
+    /// The window over one input plane.
+    pub win: Window2d,
+}
+
+impl Geometry {
+    /// Rows of the unfolded input: `C * KH * KW`.
+    fn ckk(&self) -> usize {
+        self.c * self.win.kernel_len()
+    }
+
+    /// Output positions per plane: `OH * OW`.
+    fn p(&self) -> usize {
+        self.win.out_len()
+    }
+
+    fn output(&self) -> (usize, usize, usize, usize) {
+        (self.n, self.f, self.win.out_h, self.win.out_w)
+    }
+}
+
+/// The buffers one batch needs, sized on first use and kept while the batch size stays.
+pub(super) struct Buffers<F: Float> {
+    /// Unfolded input `[C * KH * KW, N * OH * OW]`, kept for the weight gradient.
+    pub cols: Array2<F>,
+    /// The product `[F, N * OH * OW]` (generic forward), or the output gradient in that layout.
+    pub wide: Array2<F>,
+    /// Pre-activation `[N, F, OH, OW]`, when backward needs it (not for ReLU or linear in f32).
+    pub z: Array4<F>,
+    /// Output `[N, F, OH, OW]`.
+    pub y: Array4<F>,
+    /// Gradient w.r.t. the pre-activation, for activations other than ReLU and linear.
+    pub d_z: Array4<F>,
+    /// `W^T d_Z` `[C * KH * KW, N * OH * OW]`.
+    pub d_cols: Array2<F>,
+    /// Input gradient `[N, C, H, W]`.
+    pub d_x: Array4<F>,
+}
+
+impl<F: Float> Default for Buffers<F> {
+    fn default() -> Self {
+        Buffers {
+            cols: Array2::zeros((0, 0)),
+            wide: Array2::zeros((0, 0)),
+            z: Array4::zeros((0, 0, 0, 0)),
+            y: Array4::zeros((0, 0, 0, 0)),
+            d_z: Array4::zeros((0, 0, 0, 0)),
+            d_cols: Array2::zeros((0, 0)),
+            d_x: Array4::zeros((0, 0, 0, 0)),
+        }
+    }
+}
+
+/// Reallocates `buf` only when its shape changes; the contents are then unspecified.
+fn resize<F: Float, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, dim: D) {
+    if buf.raw_dim() != dim {
+        *buf = ndarray::Array::zeros(dim);
+    }
+}
+
+/// `y = act(conv(x, W) + b)` into `bufs.y`, keeping `cols` (and `z` when backward needs it).
+///
+/// # Shapes
+/// `x` `[N, C, H, W]`, `weight` `[F, C * KH * KW]`, `bias` `[F]`.
+pub(super) fn forward<F: Float>(
+    g: &Geometry,
+    x: ArrayView4<'_, F>,
+    weight: ArrayView2<'_, F>,
+    bias: Option<ArrayView1<'_, F>>,
+    act: Activation,
+    bufs: &mut Buffers<F>,
+) -> Result<()> {
+    let (ckk, np) = (g.ckk(), g.n * g.p());
+    resize(&mut bufs.cols, ndarray::Dim([ckk, np]));
+    resize(&mut bufs.y, ndarray::Dim(g.output()));
+    im2col_wide(x, &g.win, bufs.cols.view_mut())?;
+    // ReLU and linear outputs are written by the GEMM itself; others go through z.
+    let direct = matches!(act, Activation::Linear | Activation::Relu);
+    if !direct {
+        resize(&mut bufs.z, ndarray::Dim(g.output()));
+    }
+    let Buffers { cols, z, y, .. } = bufs;
+    let out = if direct { &mut *y } else { &mut *z };
+    let out3 = out
+        .view_mut()
+        .into_shape_with_order((g.n, g.f, g.p()))
+        .expect("standard layout");
+    let fused = (
+        F::as_f32(weight),
+        F::as_f32(cols.view()),
+        F::as_f32_mut(out3),
+    );
+    if let (Some(w), Some(cols), Some(out)) = fused {
+        let bias = bias.map(|b| F::as_f32(b).expect("f32 like the weight"));
+        let bias = bias.as_ref().and_then(|b| b.as_slice());
+        let epilogue = Epilogue::default()
+            .bias(bias.map_or(Bias::None, Bias::Rows))
+            .relu(act == Activation::Relu);
+        sgemm(
+            MatRef::new(w),
+            MatRef::new(cols),
+            MatMut::wide(out),
+            epilogue,
+        )?;
+    } else {
+        forward_generic(g, weight, bias, &*cols, &mut bufs.wide, out)?;
+        if act == Activation::Relu {
+            out.mapv_inplace(relu);
+        }
+    }
+    if !direct {
+        act.forward(bufs.z.view().into_dyn(), bufs.y.view_mut().into_dyn())?;
+    }
+    Ok(())
+}
+
+fn relu<F: Float>(v: F) -> F {
+    if v > F::zero() { v } else { F::zero() }
+}
+
+/// The product into `wide` `[F, N * P]`, then scattered to NCHW `out` with the bias added.
+fn forward_generic<F: Float>(
+    g: &Geometry,
+    weight: ArrayView2<'_, F>,
+    bias: Option<ArrayView1<'_, F>>,
+    cols: &Array2<F>,
+    wide: &mut Array2<F>,
+    out: &mut Array4<F>,
+) -> Result<()> {
+    let (n, f, p) = (g.n, g.f, g.p());
+    resize(wide, ndarray::Dim([f, n * p]));
+    gemm(
+        F::one(),
+        weight,
+        Transpose::No,
+        cols.view(),
+        Transpose::No,
+        F::zero(),
+        wide.view_mut(),
+    )?;
+    let wide = wide
+        .view()
+        .into_shape_with_order((f, n, p))
+        .expect("[F, N*P]");
+    let wide = wide.permuted_axes([1, 0, 2]);
+    let z = out
+        .view_mut()
+        .into_shape_with_order((n, f, p))
+        .expect("standard layout");
+    match bias {
+        Some(b) => {
+            let b = b.into_shape_with_order((1, f, 1)).expect("[F]");
+            let b = b.broadcast((n, f, p)).expect("broadcast [1, F, 1]");
+            Zip::from(z)
+                .and(&wide)
+                .and(&b)
+                .par_for_each(|z, &v, &b| *z = v + b);
+        }
+        None => Zip::from(z).and(&wide).par_for_each(|z, &v| *z = v),
+    }
+    Ok(())
+}
+
+/// Accumulates `d_w` (and `d_b`) and, when `d_x_wanted`, writes `bufs.d_x`, from the gradient
+/// w.r.t. the output (`from_logits`: w.r.t. the pre-activation).
+///
+/// # Shapes
+/// `d_y` `[N, F, OH, OW]`, `weight` and `d_w` `[F, C * KH * KW]`, `d_b` `[F]`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn backward<F: Float>(
+    g: &Geometry,
+    d_y: ArrayView4<'_, F>,
+    weight: ArrayView2<'_, F>,
+    act: Activation,
+    from_logits: bool,
+    d_x_wanted: bool,
+    d_w: ArrayViewMut2<'_, F>,
+    d_b: Option<ArrayViewMut1<'_, F>>,
+    bufs: &mut Buffers<F>,
+) -> Result<()> {
+    let (ckk, np) = (g.ckk(), g.n * g.p());
+    let relu = act == Activation::Relu && !from_logits;
+    let d_z = if from_logits || matches!(act, Activation::Linear | Activation::Relu) {
+        d_y
+    } else {
+        resize(&mut bufs.d_z, ndarray::Dim(g.output()));
+        act.backward(
+            bufs.z.view().into_dyn(),
+            bufs.y.view().into_dyn(),
+            d_y.into_dyn(),
+            bufs.d_z.view_mut().into_dyn(),
+        )?;
+        bufs.d_z.view()
+    };
+    // Gather NCHW into [F, N * P], applying ReLU's derivative (y > 0 exactly where z > 0).
+    resize(&mut bufs.wide, ndarray::Dim([g.f, np]));
+    {
+        let wide = bufs
+            .wide
+            .view_mut()
+            .into_shape_with_order((g.f, g.n, g.p()))
+            .expect("[F, N*P]")
+            .permuted_axes([1, 0, 2]);
+        // Copies only if the caller passed a non-standard layout.
+        let d_z = d_z.as_standard_layout();
+        let d_z = d_z
+            .view()
+            .into_shape_with_order((g.n, g.f, g.p()))
+            .expect("standard layout");
+        if relu {
+            let y = bufs
+                .y
+                .view()
+                .into_shape_with_order((g.n, g.f, g.p()))
+                .expect("standard");
+            Zip::from(wide)
+                .and(&d_z)
+                .and(&y)
+                .par_for_each(|w, &d, &y| *w = if y > F::zero() { d } else { F::zero() });
+        } else {
+            Zip::from(wide).and(&d_z).par_for_each(|w, &d| *w = d);
+        }
+    }
+    let wide = bufs.wide.view();
+    gemm(
+        F::one(),
+        wide,
+        Transpose::No,
+        bufs.cols.view(),
+        Transpose::Yes,
+        F::one(),
+        d_w,
+    )?;
+    if let Some(mut d_b) = d_b {
+        for (g, row) in d_b.iter_mut().zip(wide.rows()) {
+            *g += row.sum();
+        }
+    }
+    if d_x_wanted {
+        resize(&mut bufs.d_cols, ndarray::Dim([ckk, np]));
+        resize(
+            &mut bufs.d_x,
+            ndarray::Dim([g.n, g.c, g.win.in_h, g.win.in_w]),
+        );
+        gemm(
+            F::one(),
+            weight,
+            Transpose::Yes,
+            wide,
+            Transpose::No,
+            F::zero(),
+            bufs.d_cols.view_mut(),
+        )?;
+        bufs.d_x.fill(F::zero());
+        col2im_wide(bufs.d_cols.view(), &g.win, bufs.d_x.view_mut())?;
+    }
+    Ok(())
+}
