@@ -89,6 +89,9 @@ fn planes_per_task(plane_len: usize) -> usize {
 fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
     let unpadded =
         win.pad_top == 0 && win.pad_left == 0 && win.pad_bottom == 0 && win.pad_right == 0;
+    if unpadded && (win.kernel_h, win.kernel_w, win.stride_h, win.stride_w) == (2, 2, 2, 2) {
+        return max_pool_plane_2x2(x, win, out, argmax);
+    }
     for oy in 0..win.out_h {
         for ox in 0..win.out_w {
             let mut best = F::neg_infinity();
@@ -119,6 +122,37 @@ fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut
             }
             out[oy * win.out_w + ox] = best;
             argmax[oy * win.out_w + ox] = best_at;
+        }
+    }
+}
+
+/// The common 2x2, stride 2, unpadded case: the four cells read from two row slices, compared
+/// in the same order (and with the same NaN rule) as the general loop.
+fn max_pool_plane_2x2<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
+    let (in_w, out_w) = (win.in_w, win.out_w);
+    let wins = |best: F, v: F| v > best || (v.is_nan() && !best.is_nan());
+    for oy in 0..win.out_h {
+        let top = 2 * oy * in_w;
+        let (r0, r1) = (
+            &x[top..top + 2 * out_w],
+            &x[top + in_w..top + in_w + 2 * out_w],
+        );
+        let out = &mut out[oy * out_w..(oy + 1) * out_w];
+        let argmax = &mut argmax[oy * out_w..(oy + 1) * out_w];
+        for (ox, (o, a)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let (c0, c1) = (2 * ox, 2 * ox + 1);
+            let (mut best, mut at) = (r0[c0], top + c0);
+            if wins(best, r0[c1]) {
+                (best, at) = (r0[c1], top + c1);
+            }
+            if wins(best, r1[c0]) {
+                (best, at) = (r1[c0], top + in_w + c0);
+            }
+            if wins(best, r1[c1]) {
+                (best, at) = (r1[c1], top + in_w + c1);
+            }
+            *o = best;
+            *a = at as u32;
         }
     }
 }

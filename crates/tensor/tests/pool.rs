@@ -155,6 +155,47 @@ proptest! {
 
     #[test]
     fn pools_match_naive_f32(p in pool_problem()) { check::<f32>(&p); }
+
+    /// The 2x2 stride-2 fast path (the reference CNN's pooling), odd sizes included.
+    #[test]
+    fn max_pool_2x2_fast_path_matches_naive(
+        n in 1..3usize, c in 1..4usize, h in 2..30usize, w in 2..30usize, seed in any::<u64>()
+    ) {
+        let p = PoolProblem { n, c, h, w, k: (2, 2), stride: (2, 2), same: false, seed };
+        check::<f32>(&p);
+        check::<f64>(&p);
+    }
+}
+
+/// Ties go to the first cell in row-major window order, in the fast path as in the general one.
+#[test]
+fn max_pool_ties_pick_the_first_cell() {
+    let x = Array4::from_shape_fn((1, 1, 4, 6), |(_, _, y, x)| {
+        ((y * 7 + x * 3) % 4 / 2) as f32
+    });
+    for stride in [(2, 2), (2, 3)] {
+        let win = Window2d::new((4, 6), (2, 2), stride, Padding::Valid).unwrap();
+        let mut out = Array4::<f32>::zeros((1, 1, win.out_h, win.out_w));
+        let mut arg = Array4::<u32>::zeros((1, 1, win.out_h, win.out_w));
+        max_pool2d(x.view(), &win, out.view_mut(), arg.view_mut()).unwrap();
+        for ((_, _, oy, ox), &at) in arg.indexed_iter() {
+            let (y0, x0) = (oy * stride.0, ox * stride.1);
+            let cells = [(y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)];
+            let best = cells
+                .iter()
+                .map(|&(y, xx)| x[[0, 0, y, xx]])
+                .fold(f32::MIN, f32::max);
+            let first = cells
+                .iter()
+                .find(|&&(y, xx)| x[[0, 0, y, xx]] == best)
+                .unwrap();
+            assert_eq!(
+                at as usize,
+                first.0 * 6 + first.1,
+                "stride {stride:?} at ({oy}, {ox})"
+            );
+        }
+    }
 }
 
 #[test]
