@@ -5,6 +5,7 @@
 
 mod gemm;
 mod peak;
+mod profile;
 mod train;
 mod train_peer;
 mod train_report;

@@ -42,9 +42,12 @@ pub struct Args {
     /// Which Python peers to run next to neurite.
     #[arg(long, value_enum, default_value_t = PeerChoice::Auto)]
     peers: PeerChoice,
-    /// The peer script (default: ../shared/peers/python/peer_train.py next to the workspace).
+    /// The peer script (default: xtask/peers/peer_train.py; its interpreter: $NEURITE_PEER_PYTHON or python3).
     #[arg(long)]
     peer_script: Option<PathBuf>,
+    /// Before each neurite run, print where a training step's time goes, layer by layer.
+    #[arg(long)]
+    profile: bool,
 }
 
 /// The reference models of the brief, with their loss targets and batch sizes.
@@ -59,6 +62,13 @@ impl ModelKind {
         match self {
             ModelKind::Mlp => "mlp",
             ModelKind::Cnn => "cnn",
+        }
+    }
+
+    fn network(self) -> neurite::layers::Sequential<f32> {
+        match self {
+            ModelKind::Mlp => models::mlp(SEED),
+            ModelKind::Cnn => models::cnn(SEED),
         }
     }
 
@@ -166,6 +176,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for &kind in &args.models {
         for &threads in &args.threads {
+            if args.profile {
+                let mut network = kind.network();
+                let p = super::with_threads(threads, || {
+                    super::profile::profile(&mut network, kind.batch_size(), 50)
+                })??;
+                let title = format!(
+                    "{} batch {}, {threads} thread(s)",
+                    kind.name(),
+                    kind.batch_size()
+                );
+                super::profile::print(&title, &p);
+            }
             eprintln!("neurite {} with {threads} thread(s)...", kind.name());
             let ours = train_neurite(kind, threads, args.epochs, &data)?;
             let mut theirs = Vec::new();

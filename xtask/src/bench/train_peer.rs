@@ -1,5 +1,6 @@
-//! The Python peers of `bench train`: Keras and PyTorch train the same reference models through
-//! `../shared/peers/python/peer_train.py`, which prints one JSON line with its figures.
+//! The Python peers of `bench train`: Keras (on TensorFlow and on JAX) and PyTorch train the same
+//! reference models through `xtask/peers/peer_train.py`, which prints one JSON line with its
+//! figures. The benchmark owns its peers: the script and its pinned requirements live here.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,18 +19,26 @@ pub enum PeerChoice {
     Auto,
     /// No peer: neurite only.
     None,
-    /// Keras (TensorFlow) only; an error if it cannot run.
+    /// Keras on TensorFlow only; an error if it cannot run.
     Keras,
+    /// Keras on JAX only; an error if it cannot run.
+    KerasJax,
     /// PyTorch only; an error if it cannot run.
     Torch,
 }
 
-/// The Python interpreter the peers run in.
-const PYTHON: &str = "python3";
+/// The environment variable naming the Python interpreter of the peers (default `python3`),
+/// e.g. a virtual environment's `bin/python` holding the pinned frameworks.
+pub const PYTHON_ENV: &str = "NEURITE_PEER_PYTHON";
 
-/// Where the peer script lives: `<workspace>/../shared/peers/python/peer_train.py`.
+/// The Python interpreter the peers run in.
+fn python() -> String {
+    std::env::var(PYTHON_ENV).unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Where the peer script lives: `xtask/peers/peer_train.py`.
 pub fn default_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/python/peer_train.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/peer_train.py")
 }
 
 /// The peers to run: `auto` keeps those that can run (and says why others cannot), an explicit
@@ -37,15 +46,16 @@ pub fn default_script() -> PathBuf {
 pub fn select(choice: PeerChoice, script: &Path) -> anyhow::Result<Vec<&'static str>> {
     let wanted: &[&'static str] = match choice {
         PeerChoice::None => return Ok(Vec::new()),
-        PeerChoice::Auto => &["keras", "torch"],
+        PeerChoice::Auto => &["keras", "keras-jax", "torch"],
         PeerChoice::Keras => &["keras"],
+        PeerChoice::KerasJax => &["keras-jax"],
         PeerChoice::Torch => &["torch"],
     };
     let strict = choice != PeerChoice::Auto;
     let readme = script.with_file_name("README.md");
     if !script.is_file() {
         let message = format!(
-            "the peer script {} is not there (the peers live next to the workspace, in ../shared/peers/python); running neurite only",
+            "the peer script {} is not there; running neurite only",
             script.display()
         );
         if strict {
@@ -57,16 +67,18 @@ pub fn select(choice: PeerChoice, script: &Path) -> anyhow::Result<Vec<&'static 
     let mut chosen = Vec::new();
     for &framework in wanted {
         let module = match framework {
-            "keras" => "tensorflow",
+            "keras" => "keras, tensorflow",
+            "keras-jax" => "keras, jax",
             _ => "torch",
         };
         if importable(module) {
             chosen.push(framework);
         } else {
             let message = format!(
-                "`{PYTHON} -c \"import {module}\"` fails, so {framework} cannot run; install the peers with `{PYTHON} -m pip install -r {}` (see {})",
+                "`{python} -c \"import {module}\"` fails, so {framework} cannot run; install the peers with `{python} -m pip install -r {}` (see {}; {PYTHON_ENV} names another interpreter)",
                 script.with_file_name("requirements.txt").display(),
-                readme.display()
+                readme.display(),
+                python = python(),
             );
             if strict {
                 bail!("{message}");
@@ -78,7 +90,7 @@ pub fn select(choice: PeerChoice, script: &Path) -> anyhow::Result<Vec<&'static 
 }
 
 fn importable(module: &str) -> bool {
-    Command::new(PYTHON)
+    Command::new(python())
         .args(["-c", &format!("import {module}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -135,7 +147,7 @@ pub struct PeerRunner {
 impl PeerRunner {
     /// Trains `model` in `framework` with `threads` threads and returns its figures.
     pub fn run(&self, framework: &str, model: &str, threads: usize) -> anyhow::Result<Measurement> {
-        let mut command = Command::new(PYTHON);
+        let mut command = Command::new(python());
         command
             .arg(&self.script)
             .args(["--framework", framework, "--model", model, "--data"])
@@ -149,7 +161,7 @@ impl PeerRunner {
         let output = command
             .stdin(Stdio::null())
             .output()
-            .with_context(|| format!("starting {PYTHON} {}", self.script.display()))?;
+            .with_context(|| format!("starting {} {}", python(), self.script.display()))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             bail!(
