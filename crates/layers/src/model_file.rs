@@ -11,7 +11,10 @@
 //!   layer configs);
 //! - optionally an optimizer: tensors `optimizer/<param>/<slot>` (e.g.
 //!   `optimizer/dense.weight/momentum`) and metadata `optimizer`, `optimizer.iterations`,
-//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form).
+//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form);
+//! - `sha256.<tensor>` = the lowercase hex SHA-256 of every tensor's data bytes. Loading verifies
+//!   each one and names the tensor and the file when one differs; a file without them (written
+//!   before they existed) still loads, with a [`ModelFileWarning`] on the [`LoadedModel`].
 //!
 //! Writing goes through a temporary file in the same directory and a rename. Reading checks
 //! everything (format, version, architecture, every tensor's presence, type and shape, and that
@@ -19,7 +22,9 @@
 //! names the problem and never a partly loaded model.
 
 mod atomic;
+mod checksum;
 mod error;
+mod reader;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -28,7 +33,11 @@ use ndarray::IxDyn;
 use neurite_tensor::{Float, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use checksum::Digests;
+
+pub use checksum::{DIGEST_PREFIX, ModelFileWarning};
 pub use error::ModelFileError;
+pub use reader::{LoadedModel, ModelReader};
 
 use crate::{LayerConfig, Sequential, SequentialConfig};
 
@@ -114,12 +123,8 @@ impl<F: Float> Sequential<F> {
     pub fn load_with_optimizer(
         path: impl AsRef<Path>,
     ) -> Result<(Self, Option<SavedOptimizer<F>>)> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_safetensors(&bytes, path)
+        let loaded = ModelReader::new().read(path)?;
+        Ok((loaded.model, loaded.optimizer))
     }
 
     /// The bytes [`Sequential::save`] / [`Sequential::save_with_optimizer`] write.
@@ -189,6 +194,12 @@ impl<F: Float> Sequential<F> {
                 ));
             }
         }
+        for (name, _, bytes) in &tensors {
+            meta.insert(
+                format!("{DIGEST_PREFIX}{name}"),
+                checksum::digest_hex(bytes),
+            );
+        }
         let dtype = dtype_of::<F>();
         let mut views = Vec::with_capacity(tensors.len());
         for (name, shape, bytes) in &tensors {
@@ -200,7 +211,8 @@ impl<F: Float> Sequential<F> {
             .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))
     }
 
-    /// Parses the bytes of a model file; `path` is only used in messages.
+    /// Parses the bytes of a model file; `path` is only used in messages. Warnings (a file
+    /// without checksums) are dropped: use [`ModelReader`] to see them.
     ///
     /// # Errors
     /// As [`Sequential::load`].
@@ -208,65 +220,8 @@ impl<F: Float> Sequential<F> {
         bytes: &[u8],
         path: &Path,
     ) -> Result<(Self, Option<SavedOptimizer<F>>)> {
-        let at = || path.to_path_buf();
-        let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
-            path: at(),
-            reason: e.to_string(),
-            hint: "the file is truncated, was not fully written, or is not a safetensors file",
-        })?;
-        let (_, header) =
-            SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Corrupt {
-                path: at(),
-                reason: e.to_string(),
-                hint: "the header is damaged",
-            })?;
-        let meta: BTreeMap<String, String> = header
-            .metadata()
-            .as_ref()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        let config = read_header::<F>(&meta, path)?;
-
-        // Rebuild the layer list and work out every parameter's shape before allocating any
-        // weights, so a file that disagrees with its own architecture is refused early.
-        let mut model = Self::with_seed(config.seed);
-        for layer in &config.layers {
-            model.push(layer.build());
-        }
-        let layer_error = |source| ModelFileError::Layer {
-            path: at(),
-            source: Box::new(source),
-        };
-        let shapes = model
-            .output_shapes(&config.input_shape)
-            .map_err(layer_error)?;
-        let expected = expected_params(&model, &config.input_shape, &shapes);
-        let mut values = Vec::with_capacity(expected.len());
-        for (name, shape) in &expected {
-            values.push((
-                name.clone(),
-                read_tensor::<F>(&file, name, Some(shape), path)?,
-            ));
-        }
-        let optimizer = read_optimizer::<F>(&file, &meta, &expected, path)?;
-        for name in file.names() {
-            let known = expected.iter().any(|(n, _)| n == name)
-                || (name.starts_with(OPTIMIZER_PREFIX) && optimizer.is_some());
-            if !known {
-                return Err(ModelFileError::Tensor {
-                    path: at(),
-                    tensor: name.to_string(),
-                    problem: String::from("is not a parameter of the architecture in the file"),
-                });
-            }
-        }
-
-        model.build(&config.input_shape).map_err(layer_error)?;
-        for (name, value) in values {
-            model.set_param(&name, value).map_err(layer_error)?;
-        }
-        restore_rng_states(&mut model, &meta, path)?;
-        Ok((model, optimizer))
+        let loaded = ModelReader::new().parse(bytes, path)?;
+        Ok((loaded.model, loaded.optimizer))
     }
 }
 
@@ -369,6 +324,7 @@ fn read_tensor<F: Float>(
     file: &SafeTensors<'_>,
     name: &str,
     shape: Option<&[usize]>,
+    digests: &Digests<'_>,
     path: &Path,
 ) -> Result<Tensor<F>> {
     let problem = |problem: String| ModelFileError::Tensor {
@@ -394,6 +350,7 @@ fn read_tensor<F: Float>(
             )));
         }
     }
+    digests.verify(name, view.data(), path)?;
     let values: Vec<F> = match dtype_of::<F>() {
         Dtype::F64 => view
             .data()
@@ -419,6 +376,7 @@ fn read_optimizer<F: Float>(
     file: &SafeTensors<'_>,
     meta: &BTreeMap<String, String>,
     params: &[(String, Vec<usize>)],
+    digests: &Digests<'_>,
     path: &Path,
 ) -> Result<Option<SavedOptimizer<F>>> {
     let Some(optimizer) = meta.get("optimizer") else {
@@ -458,7 +416,7 @@ fn read_optimizer<F: Float>(
         // Slots hold one value per parameter element (momentum, velocity, ...).
         tensors.push((
             name.to_string(),
-            read_tensor::<F>(file, full, Some(shape), path)?,
+            read_tensor::<F>(file, full, Some(shape), digests, path)?,
         ));
     }
     Ok(Some(SavedOptimizer {

@@ -1,0 +1,138 @@
+//! [`ModelReader`]: parsing a model file into a [`LoadedModel`], checking everything before
+//! anything large is allocated.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use neurite_tensor::Float;
+use safetensors::tensor::SafeTensors;
+
+use super::checksum::Digests;
+use super::{
+    ModelFileError, ModelFileWarning, OPTIMIZER_PREFIX, Result, SavedOptimizer, expected_params,
+    read_header, read_optimizer, read_tensor, restore_rng_states,
+};
+use crate::Sequential;
+
+/// A model read from a file, with its optimizer state and what the file could not promise.
+pub struct LoadedModel<F: Float> {
+    /// The built model, weights loaded.
+    pub model: Sequential<F>,
+    /// The optimizer state saved with it, if any.
+    pub optimizer: Option<SavedOptimizer<F>>,
+    /// Things the caller should tell the user (a file without checksums), in file order.
+    pub warnings: Vec<ModelFileWarning>,
+}
+
+/// Reads neurite model files (the settings of [`Sequential::load`], made explicit).
+///
+/// ```
+/// use neurite_layers::model_file::ModelReader;
+/// use neurite_layers::models;
+/// let bytes = models::xor::<f32>(7).to_safetensors(None).unwrap();
+/// let loaded = ModelReader::new()
+///     .parse::<f32>(&bytes, "xor.safetensors".as_ref())
+///     .unwrap();
+/// assert!(loaded.warnings.is_empty(), "every tensor carries a checksum");
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ModelReader {
+    _private: (),
+}
+
+impl ModelReader {
+    /// A reader with the default settings.
+    pub fn new() -> Self {
+        ModelReader::default()
+    }
+
+    /// Reads and parses the file at `path`.
+    ///
+    /// # Errors
+    /// As [`Sequential::load`].
+    pub fn read<F: Float>(&self, path: impl AsRef<Path>) -> Result<LoadedModel<F>> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.parse(&bytes, path)
+    }
+
+    /// Parses the bytes of a model file; `path` is only used in messages.
+    ///
+    /// # Errors
+    /// As [`Sequential::load`], and [`ModelFileError::Tensor`] naming a tensor whose bytes do
+    /// not match the checksum stored for it.
+    pub fn parse<F: Float>(&self, bytes: &[u8], path: &Path) -> Result<LoadedModel<F>> {
+        let at = || path.to_path_buf();
+        let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
+            path: at(),
+            reason: e.to_string(),
+            hint: "the file is truncated, was not fully written, or is not a safetensors file",
+        })?;
+        let (_, header) =
+            SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Corrupt {
+                path: at(),
+                reason: e.to_string(),
+                hint: "the header is damaged",
+            })?;
+        let meta: BTreeMap<String, String> = header
+            .metadata()
+            .as_ref()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let config = read_header::<F>(&meta, path)?;
+        let digests = Digests::from_meta(&meta, &file.names(), path)?;
+
+        // Rebuild the layer list and work out every parameter's shape before allocating any
+        // weights, so a file that disagrees with its own architecture is refused early.
+        let mut model = Sequential::with_seed(config.seed);
+        for layer in &config.layers {
+            model.push(layer.build());
+        }
+        let layer_error = |source| ModelFileError::Layer {
+            path: at(),
+            source: Box::new(source),
+        };
+        let shapes = model
+            .output_shapes(&config.input_shape)
+            .map_err(layer_error)?;
+        let expected = expected_params(&model, &config.input_shape, &shapes);
+        let mut values = Vec::with_capacity(expected.len());
+        for (name, shape) in &expected {
+            values.push((
+                name.clone(),
+                read_tensor::<F>(&file, name, Some(shape), &digests, path)?,
+            ));
+        }
+        let optimizer = read_optimizer::<F>(&file, &meta, &expected, &digests, path)?;
+        for name in file.names() {
+            let known = expected.iter().any(|(n, _)| n == name)
+                || (name.starts_with(OPTIMIZER_PREFIX) && optimizer.is_some());
+            if !known {
+                return Err(ModelFileError::Tensor {
+                    path: at(),
+                    tensor: name.to_string(),
+                    problem: String::from("is not a parameter of the architecture in the file"),
+                });
+            }
+        }
+
+        model.build(&config.input_shape).map_err(layer_error)?;
+        for (name, value) in values {
+            model.set_param(&name, value).map_err(layer_error)?;
+        }
+        restore_rng_states(&mut model, &meta, path)?;
+        let warnings = if digests.present() || file.is_empty() {
+            Vec::new()
+        } else {
+            vec![ModelFileWarning::Unverified { path: at() }]
+        };
+        Ok(LoadedModel {
+            model,
+            optimizer,
+            warnings,
+        })
+    }
+}
