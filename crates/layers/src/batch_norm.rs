@@ -13,8 +13,9 @@ use neurite_tensor::{Float, Param, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::fmt_batch_shape;
+use crate::footprint::product;
 use crate::layer::{check_batch, check_grad, empty, ensure_shape};
-use crate::{Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::{Backward, Footprint, Layer, LayerConfig, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`BatchNormalization`] (Keras names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,6 +150,15 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
             });
         }
         Ok(input_shape.to_vec())
+    }
+
+    fn footprint(&self, input_shape: &[usize], output_shape: &[usize]) -> Footprint {
+        // gamma, beta, moving mean and moving variance, one per channel.
+        let channels = input_shape.first().map_or(0, |&c| c as u128);
+        Footprint {
+            params: channels.saturating_mul(4),
+            per_sample: product(output_shape),
+        }
     }
 
     fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {

@@ -9,8 +9,9 @@ use neurite_tensor::{Fans, Float, Initializer, Param, Rng, Tensor, Transpose, ge
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
+use crate::footprint::product;
 use crate::layer::{activation_fingerprint, check_batch, check_grad, empty, ensure_shape};
-use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::{Activation, Backward, Footprint, Layer, LayerConfig, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`Dense`] (Keras field names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -170,6 +171,15 @@ impl<F: Float> Layer<F> for Dense<F> {
                 fmt_batch_shape(input_shape),
                 "add Flatten before it (or Reshape to one feature axis)",
             )),
+        }
+    }
+
+    fn footprint(&self, input_shape: &[usize], output_shape: &[usize]) -> Footprint {
+        let units = self.cfg.units as u128;
+        let weight = units.saturating_mul(product(input_shape));
+        Footprint {
+            params: weight.saturating_add(if self.cfg.use_bias { units } else { 0 }),
+            per_sample: product(output_shape),
         }
     }
 

@@ -74,6 +74,21 @@ pub enum LayerError {
         /// The shape offered.
         got: Vec<usize>,
     },
+    /// The model would need more memory than its limit (`Sequential::with_max_bytes`); refused
+    /// before anything is allocated.
+    #[error("{layer}: {what} would bring the model to {needed}, over its limit of {limit}: {hint}")]
+    TooLarge {
+        /// The layer's description.
+        layer: String,
+        /// What the layer asks for (parameters, buffers, a batch).
+        what: String,
+        /// The model's total with it, rendered like `298.0 GiB`.
+        needed: String,
+        /// The limit, rendered the same way.
+        limit: String,
+        /// What would fix it.
+        hint: String,
+    },
     /// A tensor kernel failed inside a layer.
     #[error("{layer}: {source}")]
     Tensor {

@@ -3,7 +3,7 @@
 use ndarray::{ArrayViewD, IxDyn};
 use neurite_tensor::{Float, Param, Rng, Tensor};
 
-use crate::{Activation, LayerConfig, Result};
+use crate::{Activation, Footprint, LayerConfig, Result};
 
 /// Whether a forward pass is part of training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +76,19 @@ pub trait Layer<F: Float>: Send {
     /// [`crate::LayerError::Shape`] naming the layer, the shape and what it expects, or
     /// [`crate::LayerError::Config`] for an invalid hyper-parameter.
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>>;
+
+    /// What the layer will hold for a per-sample `input_shape` (already accepted by
+    /// [`Layer::output_shape`], which gave `output_shape`), worked out without allocating, so
+    /// that a model too large for memory is refused by name before it is built. Counts must be
+    /// lower bounds of what the layer allocates. The default, for layers without parameters,
+    /// counts the output buffer.
+    fn footprint(&self, input_shape: &[usize], output_shape: &[usize]) -> Footprint {
+        let _ = input_shape;
+        Footprint {
+            params: 0,
+            per_sample: crate::footprint::product(output_shape),
+        }
+    }
 
     /// Fixes the input shape and creates the parameters (drawing initial values from `rng`, the
     /// layer's own stream). Building again for the same input shape keeps the parameters.

@@ -5,6 +5,7 @@ use neurite_tensor::{Float, Param, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::fmt_batch_shape;
+use crate::footprint::{self, DEFAULT_MAX_BYTES, ModelBytes};
 use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result, Summary};
 
 /// The architecture of a [`Sequential`]: what model files store next to the weights.
@@ -48,6 +49,10 @@ pub struct Sequential<F: Float> {
     seed: u64,
     /// Per-sample input shape and the output shape of every layer, once built.
     shapes: Option<(Vec<usize>, Vec<Vec<usize>>)>,
+    /// Memory the model may hold: parameters with gradients plus one batch's buffers.
+    max_bytes: u64,
+    /// What the built model holds, for checking each batch against `max_bytes`.
+    bytes: ModelBytes,
 }
 
 impl<F: Float> Default for Sequential<F> {
@@ -68,7 +73,49 @@ impl<F: Float> Sequential<F> {
             layers: Vec::new(),
             seed,
             shapes: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+            bytes: ModelBytes::default(),
         }
+    }
+
+    /// Sets the memory limit (builder style): [`Sequential::build`] refuses, naming the layer,
+    /// a model whose parameters and their gradients plus the buffers of one sample would exceed
+    /// `max_bytes`, and [`Sequential::forward`] a batch that would, before allocating anything.
+    /// The default is [`DEFAULT_MAX_BYTES`] (4 GiB). Counts are lower bounds of what the layers
+    /// allocate (optimizer moments come on top), so the limit is never hit spuriously.
+    ///
+    /// ```
+    /// use neurite_layers::{Dense, LayerError, Sequential};
+    /// let mut model = Sequential::<f32>::new().add(Dense::new(1000)).with_max_bytes(1 << 20);
+    /// let err = model.build(&[1000]).unwrap_err();
+    /// assert!(matches!(err, LayerError::TooLarge { .. }), "{err}");
+    /// assert!(err.to_string().starts_with("Dense(1000) 'dense'"), "{err}");
+    /// ```
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.set_max_bytes(max_bytes);
+        self
+    }
+
+    /// Sets the memory limit (see [`Sequential::with_max_bytes`]); the model must be built
+    /// again for it to apply to the parameters.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = max_bytes;
+        self.shapes = None;
+    }
+
+    /// The memory limit (see [`Sequential::with_max_bytes`]).
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
+    /// (`shapes` from [`Sequential::output_shapes`]), without allocating.
+    pub(crate) fn check_footprint(
+        &self,
+        input_shape: &[usize],
+        shapes: &[Vec<usize>],
+    ) -> Result<ModelBytes> {
+        footprint::check_model(&self.layers, input_shape, shapes, self.max_bytes)
     }
 
     /// Appends a layer (builder style).
@@ -130,7 +177,9 @@ impl<F: Float> Sequential<F> {
     /// # Errors
     /// [`LayerError::Shape`] naming the first layer that cannot take its input (e.g. "Dense(128)
     /// 'dense' expects [batch, features]; got [batch, 32, 26, 26]: add Flatten before it"),
-    /// [`LayerError::Config`] for a bad hyper-parameter, [`LayerError::DuplicateName`].
+    /// [`LayerError::Config`] for a bad hyper-parameter, [`LayerError::DuplicateName`],
+    /// [`LayerError::TooLarge`] naming the layer that takes the model over its memory limit
+    /// ([`Sequential::with_max_bytes`]).
     pub fn build(&mut self, input_shape: &[usize]) -> Result<()> {
         if self.layers.is_empty() {
             return Err(LayerError::Config {
@@ -142,6 +191,7 @@ impl<F: Float> Sequential<F> {
         }
         // Check the whole chain first, so a failure leaves every layer as it was.
         let shapes = self.output_shapes(input_shape)?;
+        self.bytes = self.check_footprint(input_shape, &shapes)?;
         let mut shape = input_shape.to_vec();
         for (index, layer) in self.layers.iter_mut().enumerate() {
             let mut rng = Rng::with_stream(self.seed, index as u64);
@@ -194,7 +244,8 @@ impl<F: Float> Sequential<F> {
     /// layer's buffer: probabilities when the last activation is softmax).
     ///
     /// # Errors
-    /// [`LayerError::NotBuilt`], or a shape error naming the layer.
+    /// [`LayerError::NotBuilt`], a shape error naming the layer, or [`LayerError::TooLarge`]
+    /// for a batch whose buffers would exceed the memory limit.
     pub fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         self.check_built()?;
         if let Some((sample, _)) = &self.shapes {
@@ -207,6 +258,7 @@ impl<F: Float> Sequential<F> {
                 });
             }
         }
+        footprint::check_batch(&self.layers, &self.bytes, input.shape()[0], self.max_bytes)?;
         self.layers[0].forward(input, mode)?;
         for i in 1..self.layers.len() {
             let (done, rest) = self.layers.split_at_mut(i);

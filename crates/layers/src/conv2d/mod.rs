@@ -223,6 +223,22 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         Ok(vec![self.cfg.filters, win.out_h, win.out_w])
     }
 
+    fn footprint(&self, input_shape: &[usize], output_shape: &[usize]) -> crate::Footprint {
+        use crate::footprint::product;
+        // Weight [F, C, KH, KW] and bias [F]; per sample the output and the unfolded input
+        // (C * KH * KW rows, one column per output position).
+        let [kh, kw] = self.cfg.kernel_size;
+        let f = self.cfg.filters as u128;
+        let ckk = product(&[input_shape.first().copied().unwrap_or(0), kh, kw]);
+        let positions = product(output_shape.get(1..).unwrap_or(&[]));
+        crate::Footprint {
+            params: f
+                .saturating_mul(ckk)
+                .saturating_add(if self.cfg.use_bias { f } else { 0 }),
+            per_sample: product(output_shape).saturating_add(ckk.saturating_mul(positions)),
+        }
+    }
+
     fn build(&mut self, input_shape: &[usize], rng: &mut Rng) -> Result<Vec<usize>> {
         let win = self.window(input_shape)?;
         let out = vec![self.cfg.filters, win.out_h, win.out_w];

@@ -12,7 +12,7 @@ use super::{
     ModelFileError, ModelFileWarning, OPTIMIZER_PREFIX, Result, SavedOptimizer, expected_params,
     read_header, read_optimizer, read_tensor, restore_rng_states,
 };
-use crate::Sequential;
+use crate::{DEFAULT_MAX_BYTES, Sequential};
 
 /// A model read from a file, with its optimizer state and what the file could not promise.
 pub struct LoadedModel<F: Float> {
@@ -35,15 +35,31 @@ pub struct LoadedModel<F: Float> {
 ///     .unwrap();
 /// assert!(loaded.warnings.is_empty(), "every tensor carries a checksum");
 /// ```
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct ModelReader {
-    _private: (),
+    max_bytes: u64,
+}
+
+impl Default for ModelReader {
+    fn default() -> Self {
+        ModelReader {
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
 }
 
 impl ModelReader {
     /// A reader with the default settings.
     pub fn new() -> Self {
         ModelReader::default()
+    }
+
+    /// The memory limit of the models it reads (see [`Sequential::with_max_bytes`]; default
+    /// [`DEFAULT_MAX_BYTES`]). An architecture over it is refused, naming the layer, before any
+    /// tensor is read, and the loaded model keeps the limit.
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// Reads and parses the file at `path`.
@@ -62,8 +78,9 @@ impl ModelReader {
     /// Parses the bytes of a model file; `path` is only used in messages.
     ///
     /// # Errors
-    /// As [`Sequential::load`], and [`ModelFileError::Tensor`] naming a tensor whose bytes do
-    /// not match the checksum stored for it.
+    /// As [`Sequential::load`], [`ModelFileError::Tensor`] naming a tensor whose bytes do not
+    /// match the checksum stored for it, and [`ModelFileError::Layer`] with
+    /// [`crate::LayerError::TooLarge`] for an architecture over the memory limit.
     pub fn parse<F: Float>(&self, bytes: &[u8], path: &Path) -> Result<LoadedModel<F>> {
         let at = || path.to_path_buf();
         let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
@@ -87,7 +104,7 @@ impl ModelReader {
 
         // Rebuild the layer list and work out every parameter's shape before allocating any
         // weights, so a file that disagrees with its own architecture is refused early.
-        let mut model = Sequential::with_seed(config.seed);
+        let mut model = Sequential::with_seed(config.seed).with_max_bytes(self.max_bytes);
         for layer in &config.layers {
             model.push(layer.build());
         }
@@ -97,6 +114,9 @@ impl ModelReader {
         };
         let shapes = model
             .output_shapes(&config.input_shape)
+            .map_err(layer_error)?;
+        model
+            .check_footprint(&config.input_shape, &shapes)
             .map_err(layer_error)?;
         let expected = expected_params(&model, &config.input_shape, &shapes);
         let mut values = Vec::with_capacity(expected.len());

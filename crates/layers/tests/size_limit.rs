@@ -1,0 +1,209 @@
+//! Sizes nobody can allocate are refused with the layer named, before anything is allocated:
+//! at build, per batch in forward, and in a model file's architecture.
+//!
+//! This file holds a single test so that the allocation counter sees only the code under test.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use ndarray::ArrayD;
+use neurite_layers::model_file::{ModelFileError, ModelReader};
+use neurite_layers::{Conv2D, DEFAULT_MAX_BYTES, Dense, Flatten, LayerError, Mode, Sequential};
+use safetensors::tensor::{SafeTensors, TensorView};
+
+/// Records the largest single allocation made while `ARMED` is set.
+struct Counting;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the largest single allocation it made.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.store(0, Ordering::Relaxed);
+    ARMED.store(true, Ordering::Relaxed);
+    let out = f();
+    ARMED.store(false, Ordering::Relaxed);
+    (out, LARGEST.load(Ordering::Relaxed))
+}
+
+/// Builds `model` for `input`, expecting a refusal that names `layer`, with no allocation
+/// above 64 KiB on the way.
+fn refused(mut model: Sequential<f32>, input: &[usize], layer: &str) -> String {
+    let (result, largest) = largest_allocation(|| model.build(input));
+    let err = result.expect_err("must be refused");
+    let text = err.to_string();
+    assert!(matches!(err, LayerError::TooLarge { .. }), "{text}");
+    assert!(
+        text.starts_with(layer),
+        "'{text}' should start with '{layer}'"
+    );
+    assert!(
+        largest < 64 << 10,
+        "allocated {largest} bytes before refusing"
+    );
+    text
+}
+
+/// The model file of `model`, with its architecture JSON edited by `edit`.
+fn with_architecture(model: &Sequential<f32>, edit: impl FnOnce(&str) -> String) -> Vec<u8> {
+    let bytes = model.to_safetensors(None).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap();
+    let arch = edit(&meta["architecture"]);
+    meta.insert("architecture".into(), arch);
+    let views: Vec<_> = file
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| {
+            (
+                n,
+                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize(views, Some(meta)).unwrap()
+}
+
+#[test]
+fn absurd_sizes_are_refused_by_name_before_allocating() {
+    assert_eq!(DEFAULT_MAX_BYTES, 4 << 30);
+
+    // 200,000 x 200,000 weights: 160 GB, with gradients 320 GB.
+    let text = refused(
+        Sequential::new().add(Dense::new(200_000)),
+        &[200_000],
+        "Dense(200000) 'dense'",
+    );
+    assert!(
+        text.contains("40,000,200,000 parameters")
+            && text.contains("298.0 GiB")
+            && text.contains("over its limit of 4.0 GiB")
+            && text.contains("Sequential::with_max_bytes"),
+        "{text}"
+    );
+    refused(
+        Sequential::new().add(Conv2D::new(1 << 30, (3, 3))),
+        &[1, 28, 28],
+        "Conv2D(1073741824, 3x3) 'conv2d'",
+    );
+    // Products that overflow u64 saturate instead of wrapping to something small.
+    let text = refused(
+        Sequential::new().add(Dense::new(usize::MAX)),
+        &[usize::MAX],
+        "Dense(18446744073709551615) 'dense'",
+    );
+    assert!(text.contains("more than 10^38 bytes"), "{text}");
+    // Per-sample buffers count too: one flattened 2^20 x 2^20 sample is 4 TiB.
+    refused(
+        Sequential::new().add(Flatten::new()).add(Dense::new(1)),
+        &[1 << 20, 1 << 20],
+        "Flatten 'flatten'",
+    );
+
+    // The limit is exact and settable: Dense(4) on 3 features in f32 holds 16 parameters,
+    // 16 gradients and 4 outputs per sample: 144 bytes.
+    let tiny = || Sequential::<f32>::new().add(Dense::new(4));
+    tiny().with_max_bytes(144).build(&[3]).unwrap();
+    refused(tiny().with_max_bytes(143), &[3], "Dense(4) 'dense'");
+    // It is the running total that counts: the second layer takes the model over.
+    let text = refused(
+        Sequential::new()
+            .add(Dense::new(1000))
+            .add(Dense::new(1000))
+            .with_max_bytes(10 << 20),
+        &[1000],
+        "Dense(1000) 'dense_1'",
+    );
+    assert!(text.contains("15.3 MiB"), "{text}");
+
+    // A batch whose buffers do not fit is refused before the layers allocate them:
+    // 2^21 parameters (16 MiB with gradients) and 4 MiB of output per sample.
+    let mut wide = Sequential::<f32>::new().add(Dense::new(1 << 20));
+    wide.build(&[1]).unwrap();
+    let small = ArrayD::<f32>::zeros(vec![2, 1]);
+    assert_eq!(
+        wide.forward(small.view(), Mode::Infer).unwrap().shape(),
+        [2, 1 << 20]
+    );
+    let big = ArrayD::<f32>::zeros(vec![1100, 1]);
+    let (result, largest) = largest_allocation(|| wide.forward(big.view(), Mode::Infer).err());
+    let text = result.expect("a 4.3 GiB batch must be refused").to_string();
+    assert!(
+        text.starts_with("Dense(1048576) 'dense': a batch of 1100 samples")
+            && text.contains("use smaller batches"),
+        "{text}"
+    );
+    assert!(
+        largest < 64 << 10,
+        "allocated {largest} bytes before refusing"
+    );
+
+    // A model file whose architecture asks for such a layer gets the same refusal, before any
+    // tensor is read.
+    let mut small_model = Sequential::<f32>::new().add(Dense::new(10));
+    small_model.build(&[20]).unwrap();
+    let bytes = with_architecture(&small_model, |a| {
+        a.replace("\"units\":10", "\"units\":200000")
+            .replace("\"input_shape\":[20]", "\"input_shape\":[200000]")
+    });
+    let (result, largest) = largest_allocation(|| {
+        ModelReader::new()
+            .parse::<f32>(&bytes, Path::new("huge.safetensors"))
+            .err()
+    });
+    let err = result.expect("must be refused");
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ModelFileError::Layer { source, .. } if matches!(**source, LayerError::TooLarge { .. })),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("huge.safetensors: Dense(200000) 'dense'"),
+        "{text}"
+    );
+    assert!(
+        largest < 64 << 10,
+        "allocated {largest} bytes before refusing"
+    );
+    // The reader's limit applies too, and the loaded model keeps it.
+    let plain = small_model.to_safetensors(None).unwrap();
+    assert!(
+        ModelReader::new()
+            .max_bytes(100)
+            .parse::<f32>(&plain, Path::new("m"))
+            .is_err()
+    );
+    let loaded = ModelReader::new()
+        .max_bytes(1 << 20)
+        .parse::<f32>(&plain, Path::new("m"))
+        .unwrap();
+    assert_eq!(loaded.model.max_bytes(), 1 << 20);
+}
