@@ -171,9 +171,9 @@ pub enum DataError {
     },
     /// A file's SHA-256 is none of the accepted digests.
     #[error(
-        "{}: SHA-256 is {got}, expected {}: the file is corrupt or not the {dataset} file it is named \
-         after (hint: delete it and run `cargo xtask download {dataset}`, or replace it with the \
-         original file)",
+        "{} is corrupt: its SHA-256 is {got}, expected {}: the file is damaged or not the {dataset} \
+         file it is named after (hint: delete it and run `cargo xtask download {dataset}`, or \
+         replace it with the original file)",
         path.display(),
         expected.join(" or ")
     )]
@@ -239,6 +239,48 @@ impl DataError {
             op,
             path: path.into(),
             source,
+        }
+    }
+
+    /// Whether the error means a file is present but damaged (wrong digest, truncated, bad
+    /// header, corrupt gzip, wrong shape), as opposed to missing or unreadable: callers should
+    /// say "corrupt" and where, not "not available".
+    pub fn is_corrupt(&self) -> bool {
+        matches!(
+            self,
+            DataError::BadMagic { .. }
+                | DataError::UnknownType { .. }
+                | DataError::BadDims { .. }
+                | DataError::TooLarge { .. }
+                | DataError::Truncated { .. }
+                | DataError::TrailingData { .. }
+                | DataError::Gzip { .. }
+                | DataError::WrongType { .. }
+                | DataError::WrongShape { .. }
+                | DataError::ChecksumMismatch { .. }
+        )
+    }
+
+    /// The file the error is about, when there is one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            DataError::Io { path, .. }
+            | DataError::BadMagic { path, .. }
+            | DataError::UnknownType { path, .. }
+            | DataError::BadDims { path, .. }
+            | DataError::TooLarge { path, .. }
+            | DataError::Truncated { path, .. }
+            | DataError::TrailingData { path, .. }
+            | DataError::Gzip { path, .. }
+            | DataError::WrongType { path, .. }
+            | DataError::Unwritable { path, .. }
+            | DataError::WrongShape { path, .. }
+            | DataError::ChecksumMismatch { path, .. } => Some(path),
+            DataError::DownloadFailed { dir, .. } => Some(dir),
+            DataError::CountMismatch { .. }
+            | DataError::LabelOutOfRange { .. }
+            | DataError::NotFound { .. }
+            | DataError::InvalidArgument { .. } => None,
         }
     }
 

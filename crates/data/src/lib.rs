@@ -51,4 +51,4 @@ pub use idx::{
     Compression, DEFAULT_MAX_BYTES, IdxArray, IdxElement, IdxReader, IdxType, encode_idx, read_idx,
     read_idx_as, write_idx,
 };
-pub use resolve::{DATA_ENV, Resolver, SYSTEM_ROOT, load_files};
+pub use resolve::{Check, DATA_ENV, Located, Resolver, SYSTEM_ROOT, load_files};

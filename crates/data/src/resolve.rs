@@ -3,7 +3,13 @@
 //! Search order, per file: an explicit directory, `$NEURITE_DATA`, the project's `data/`
 //! cache, `/usr/share/datasets/` (Debian's `dataset-*` packages), and then a download into the
 //! first writable candidate. Each root holds one directory per dataset (`<root>/<name>/`).
-//! Every file found is verified against its SHA-256 before use.
+//! [`Resolver::only`] searches one directory and nothing else.
+//!
+//! In each directory a file is looked for as published (`train-images-idx3-ubyte.gz`), verified
+//! against its SHA-256, and then uncompressed (`train-images-idx3-ubyte`, as left by `gunzip`
+//! or PyTorch), verified by its structure: a well-formed IDX file of exactly the published shape
+//! and sample count. A file that is present but damaged is an error naming it, never skipped in
+//! favour of a copy elsewhere.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +38,8 @@ pub const SYSTEM_ROOT: &str = "/usr/share/datasets";
 #[derive(Clone, Debug)]
 pub struct Resolver {
     root: Option<PathBuf>,
+    /// Search `root` only (`Resolver::only`).
+    exclusive: bool,
     use_env: bool,
     cache_root: PathBuf,
     system_root: PathBuf,
@@ -51,6 +59,7 @@ impl Resolver {
     pub fn new() -> Self {
         Resolver {
             root: None,
+            exclusive: false,
             use_env: true,
             cache_root: PathBuf::from("data"),
             system_root: PathBuf::from(SYSTEM_ROOT),
@@ -62,6 +71,15 @@ impl Resolver {
     /// Searches `root/<name>/` first, and downloads there.
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = Some(root.into());
+        self
+    }
+
+    /// Searches only `dir`: its `<name>/` subdirectory when it has one, else `dir` itself, and
+    /// downloads (if enabled) there. Nothing in `$NEURITE_DATA`, the cache or the system
+    /// directory is used, so a user who names a directory gets exactly its files or an error.
+    pub fn only(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.root = Some(dir.into());
+        self.exclusive = true;
         self
     }
 
@@ -101,6 +119,10 @@ impl Resolver {
 
     /// The directories searched for `dataset`, in order.
     pub fn search_dirs(&self, dataset: &DatasetInfo) -> Vec<PathBuf> {
+        if let (true, Some(root)) = (self.exclusive, &self.root) {
+            let sub = root.join(dataset.name);
+            return vec![if sub.is_dir() { sub } else { root.clone() }];
+        }
         let mut roots: Vec<PathBuf> = Vec::new();
         roots.extend(self.root.clone());
         if self.use_env {
@@ -116,16 +138,42 @@ impl Resolver {
     }
 
     /// The verified path of `file`, downloading it if it is nowhere on disk.
+    ///
+    /// # Errors
+    /// [`DataError::ChecksumMismatch`] for a published file that is present but damaged,
+    /// [`DataError::NotFound`] (or a download error) when it is nowhere.
     pub fn locate(&self, dataset: &DatasetInfo, file: &FileInfo) -> Result<PathBuf> {
+        Ok(self.find(dataset, file)?.path)
+    }
+
+    /// Where `file` is and how it was (or will be) verified; see [`Resolver::locate`].
+    ///
+    /// # Errors
+    /// As [`Resolver::locate`].
+    pub fn find(&self, dataset: &DatasetInfo, file: &FileInfo) -> Result<Located> {
         let dirs = self.search_dirs(dataset);
         for dir in &dirs {
             let path = dir.join(file.name);
             if path.is_file() {
                 verify(dataset, file, &path)?;
-                return Ok(path);
+                return Ok(Located {
+                    path,
+                    check: Check::Sha256,
+                });
+            }
+            if let Some(plain) = file.name.strip_suffix(".gz").map(|n| dir.join(n)) {
+                if plain.is_file() {
+                    return Ok(Located {
+                        path: plain,
+                        check: Check::Structure,
+                    });
+                }
             }
         }
-        self.download_missing(dataset, file, dirs)
+        Ok(Located {
+            path: self.download_missing(dataset, file, dirs)?,
+            check: Check::Sha256,
+        })
     }
 
     #[cfg(feature = "download")]
@@ -177,7 +225,25 @@ impl Resolver {
     }
 
     /// Loads `split` of `dataset`: finds and verifies both files, then reads them.
+    ///
+    /// # Errors
+    /// As [`Resolver::locate`], any IDX error of a damaged file (with its path and the offset
+    /// where it goes wrong), and [`DataError::WrongShape`] for an uncompressed file with fewer
+    /// or more samples than the published one.
     pub fn load(&self, dataset: &DatasetInfo, split: Split) -> Result<Dataset> {
+        Ok(self.load_located(dataset, split)?.0)
+    }
+
+    /// As [`Resolver::load`], also saying where the images and the labels came from (in that
+    /// order), so a caller can tell the user.
+    ///
+    /// # Errors
+    /// As [`Resolver::load`].
+    pub fn load_located(
+        &self,
+        dataset: &DatasetInfo,
+        split: Split,
+    ) -> Result<(Dataset, [Located; 2])> {
         let missing = |kind| {
             DataError::arg(
                 "Resolver::load",
@@ -191,9 +257,64 @@ impl Resolver {
         let labels_file = dataset
             .file(split, FileKind::Labels)
             .ok_or_else(|| missing(FileKind::Labels))?;
-        let images_path = self.locate(dataset, images_file)?;
-        let labels_path = self.locate(dataset, labels_file)?;
-        load_files(dataset, &images_path, &labels_path)
+        let images = self.find(dataset, images_file)?;
+        let labels = self.find(dataset, labels_file)?;
+        let data = load_files(dataset, &images.path, &labels.path)?;
+        // A published file's digest fixes its length; an uncompressed one could be a complete,
+        // well-formed IDX file of fewer samples (cut and re-headed), so its count is checked.
+        for (found, what) in [(&images, "images"), (&labels, "labels")] {
+            if found.check == Check::Structure && data.len() != images_file.samples {
+                let [_, height, width] = dataset.image_shape;
+                let expected = if what == "images" {
+                    format!("[{}, {height}, {width}]", images_file.samples)
+                } else {
+                    format!("[{}]", labels_file.samples)
+                };
+                let mut got = vec![data.len()];
+                if what == "images" {
+                    got.extend([height, width]);
+                }
+                return Err(DataError::WrongShape {
+                    path: found.path.clone(),
+                    what,
+                    expected: format!(
+                        "{expected} as published (the file is incomplete or not the {} file; \
+                         replace it with the original)",
+                        dataset.name
+                    ),
+                    got,
+                });
+            }
+        }
+        Ok((data, [images, labels]))
+    }
+}
+
+/// How a file found on disk was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// A published file: its SHA-256 is one of the known digests.
+    Sha256,
+    /// An uncompressed file (no published digest): well-formed IDX of the published shape.
+    Structure,
+}
+
+/// A dataset file found on disk, and how it was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// Where it is.
+    pub path: PathBuf,
+    /// How it is verified.
+    pub check: Check,
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self.check {
+            Check::Sha256 => "SHA-256 verified",
+            Check::Structure => "uncompressed, verified by its IDX structure",
+        };
+        write!(f, "{} ({how})", self.path.display())
     }
 }
 

@@ -1,17 +1,21 @@
 //! Where the training data comes from: files on disk, a download, or the bundled sample.
 //!
-//! Order: `--data DIR`, `$NEURITE_DATA`, `./data`, `/usr/share/datasets` (all through the
-//! resolver, offline), then a download into the first writable of those (skipped with
-//! `--offline`, and bounded to a few seconds when the network is unreachable). When MNIST is
-//! still missing, the real MNIST test set bundled in neurite-data is split 8,000 / 2,000 and the
-//! run says so everywhere it reports.
+//! With `--data DIR`, only DIR is used (its `<dataset>/` subdirectory, or DIR itself): missing
+//! files are downloaded there (unless `--offline`) or the run fails; nothing is taken from
+//! anywhere else, not even the bundled sample. Without it: `$NEURITE_DATA`, `./data`,
+//! `/usr/share/datasets` (all through the resolver, offline), then a download into the first
+//! writable of those (skipped with `--offline`, and bounded to a few seconds when the network is
+//! unreachable), and when MNIST is still missing, the real MNIST test set bundled in
+//! neurite-data is split 8,000 / 2,000 and the run says so everywhere it reports. A file that is
+//! present but damaged stops the run with an error whose first line says so and where it is.
+//! Every file used is printed with its path and how it was verified.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use neurite::data::{
-    DATA_ENV, DataError, Dataset, DatasetInfo, Downloader, FULL_MNIST_COMMAND, MNIST, Resolver,
-    SAMPLE_TRAIN, Split,
+    DATA_ENV, DataError, Dataset, DatasetInfo, Downloader, FULL_MNIST_COMMAND, Located, MNIST,
+    Resolver, SAMPLE_TRAIN, Split,
 };
 
 /// How long an unreachable network may delay the run, in total (DNS, refused or dropped).
@@ -96,22 +100,24 @@ pub struct Loaded {
 }
 
 /// Finds `info` on disk, else downloads it (unless `offline`), else falls back to the bundled
-/// sample (MNIST only). Errors only for a corrupt file or a dataset with no fallback.
+/// sample (MNIST, and only when no `--data` was given). Errors for a corrupt file, for a
+/// `--data` directory that lacks files, and for a dataset with no fallback.
 pub fn load(
     info: &'static DatasetInfo,
     data: Option<&Path>,
     offline: bool,
 ) -> anyhow::Result<Loaded> {
-    let mut resolver = Resolver::new().offline();
-    if let Some(dir) = data {
-        resolver = resolver.root(dir);
-    }
+    let resolver = match data {
+        Some(dir) => Resolver::new().only(dir).offline(),
+        None => Resolver::new().offline(),
+    };
     let missing = match from_disk(&resolver, info) {
-        Ok((train, test, dir)) => {
+        Ok((train, test, found)) => {
+            announce(info, &found);
             return Ok(Loaded {
                 train,
                 test,
-                source: Source::Files(dir),
+                source: Source::Files(parent(&found[0])),
             });
         }
         Err(DataError::NotFound { file, searched, .. }) => format!(
@@ -122,17 +128,23 @@ pub fn load(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(corrupt_first(info, other)),
     };
 
     let why = if offline {
         format!("{missing}; --offline: no download tried")
     } else {
-        let target = download_dir(data).join(info.name);
+        let target = match data {
+            // The directory `only` searches, so the download is found there afterwards.
+            Some(_) => resolver.search_dirs(info).remove(0),
+            None => download_dir(None).join(info.name),
+        };
         match download(&resolver, info, &target) {
             Ok(()) => {
                 // The download directory is on the resolver's search path.
-                let (train, test, _) = from_disk(&resolver, info)?;
+                let (train, test, found) =
+                    from_disk(&resolver, info).map_err(|e| corrupt_first(info, e))?;
+                announce(info, &found);
                 return Ok(Loaded {
                     train,
                     test,
@@ -143,6 +155,20 @@ pub fn load(
         }
     };
 
+    if let Some(dir) = data {
+        anyhow::bail!(
+            "{} is not complete in {} (named by --data, so no other place is used): {why}. \
+             Put the files there (as published, .gz, or uncompressed), or leave out --data to \
+             search the usual places{}",
+            info.name,
+            dir.display(),
+            if info.name == MNIST.name {
+                " and fall back to the bundled sample"
+            } else {
+                ""
+            }
+        );
+    }
     if info.name != MNIST.name {
         anyhow::bail!(
             "{} is not available: {why}. {}",
@@ -158,20 +184,48 @@ pub fn load(
     })
 }
 
-/// Both splits from disk, and the directory the training images were found in.
+/// A damaged file's error with a first line that says so and names the file; other errors as
+/// they are.
+fn corrupt_first(info: &DatasetInfo, e: DataError) -> anyhow::Error {
+    match (e.is_corrupt(), e.path().map(Path::to_path_buf)) {
+        (true, Some(path)) => anyhow::Error::new(e).context(format!(
+            "{} file {} is corrupt: replace it with the original (or delete it and run \
+             `cargo xtask download {}`)",
+            info.name,
+            path.display(),
+            info.name
+        )),
+        _ => e.into(),
+    }
+}
+
+/// Prints where each file came from and how it was verified.
+fn announce(info: &DatasetInfo, found: &[Located; 4]) {
+    let roles = ["train images", "train labels", "test images", "test labels"];
+    eprintln!("{} files:", info.name);
+    for (role, file) in roles.iter().zip(found) {
+        eprintln!("  {role:<12}  {file}");
+    }
+}
+
+/// The directory of a located file.
+fn parent(found: &Located) -> PathBuf {
+    found
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Both splits from disk, and where the train images, train labels, test images and test
+/// labels were found.
 fn from_disk(
     resolver: &Resolver,
     info: &DatasetInfo,
-) -> Result<(Dataset, Dataset, PathBuf), DataError> {
-    let train = resolver.load(info, Split::Train)?;
-    let test = resolver.load(info, Split::Test)?;
-    let dir = info
-        .files
-        .first()
-        .and_then(|file| resolver.locate(info, file).ok())
-        .and_then(|path| path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    Ok((train, test, dir))
+) -> Result<(Dataset, Dataset, [Located; 4]), DataError> {
+    let (train, [a, b]) = resolver.load_located(info, Split::Train)?;
+    let (test, [c, d]) = resolver.load_located(info, Split::Test)?;
+    Ok((train, test, [a, b, c, d]))
 }
 
 /// Where a download goes: `--data`, else `$NEURITE_DATA`, else `./data`.
@@ -260,12 +314,62 @@ mod tests {
             // A real copy on this machine wins over the fallback, as it should.
             return;
         }
-        let empty = std::env::temp_dir().join(format!("neurite-empty-data-{}", std::process::id()));
-        let loaded = load(&MNIST, Some(&empty), true).unwrap();
+        let loaded = load(&MNIST, None, true).unwrap();
         assert_eq!((loaded.train.len(), loaded.test.len()), (8_000, 2_000));
         let Source::BundledSample { why } = &loaded.source else {
             panic!("expected the bundled sample")
         };
         assert!(why.contains("--offline"), "{why}");
+    }
+
+    /// A root for `--data` whose `mnist/` holds the bundled test set uncompressed under the
+    /// names of the training files (the first a run reads), the images cut short.
+    fn damaged_data_dir() -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("mnist");
+        std::fs::create_dir(&dir).unwrap();
+        let gz = Path::new(neurite::data::BUNDLED_ROOT).join("mnist/t10k-images-idx3-ubyte.gz");
+        let images = neurite::data::read_idx(&gz).unwrap();
+        let mut plain = neurite::data::encode_idx(&images, &gz).unwrap();
+        plain.truncate(500_016);
+        let path = dir.join("train-images-idx3-ubyte");
+        std::fs::write(&path, plain).unwrap();
+        let gz = Path::new(neurite::data::BUNDLED_ROOT).join("mnist/t10k-labels-idx1-ubyte.gz");
+        let labels = neurite::data::read_idx(&gz).unwrap();
+        let labels = neurite::data::encode_idx(&labels, &gz).unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), labels).unwrap();
+        (root, path)
+    }
+
+    #[test]
+    fn a_damaged_file_in_data_dir_is_an_error_that_says_corrupt_first() {
+        let (root, path) = damaged_data_dir();
+        let err = load(&MNIST, Some(root.path()), true).err().unwrap();
+        let first = err.to_string();
+        assert!(
+            first.starts_with(&format!("mnist file {} is corrupt", path.display())),
+            "{first}"
+        );
+        // The cause says what is wrong and where the data stops.
+        let chain = format!("{err:#}");
+        assert!(
+            chain.contains("truncated") && chain.contains("only 500000"),
+            "{chain}"
+        );
+    }
+
+    #[test]
+    fn an_explicit_data_dir_is_never_supplemented() {
+        let root = tempfile::tempdir().unwrap();
+        let err = load(&MNIST, Some(root.path()), true).err().unwrap();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "mnist is not complete in {}",
+                root.path().display()
+            )) && text.contains("named by --data")
+                && text.contains("--offline"),
+            "{text}"
+        );
     }
 }
