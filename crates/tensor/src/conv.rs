@@ -82,6 +82,31 @@ fn valid_outputs(
     (lo, hi.max(lo))
 }
 
+/// Copies a short run (an output row of a few to a few dozen values) with inlined 8-wide moves:
+/// a `memcpy` call per run would cost more than the copy itself.
+#[inline(always)]
+fn copy_run<F: Copy>(dst: &mut [F], src: &[F]) {
+    let n = dst.len();
+    debug_assert_eq!(n, src.len());
+    if n < 8 {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+        return;
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        let d: &mut [F; 8] = (&mut dst[i..i + 8]).try_into().expect("8 values");
+        *d = src[i..i + 8].try_into().expect("8 values");
+        i += 8;
+    }
+    if i < n {
+        // The last 8 values again, overlapping the copied part: one more fixed-size move.
+        let d: &mut [F; 8] = (&mut dst[n - 8..]).try_into().expect("8 values");
+        *d = src[n - 8..].try_into().expect("8 values");
+    }
+}
+
 /// Unfolds one sample `[C, H, W]` into `cols` `[C * KH * KW, OH * OW]` (overwritten).
 ///
 /// # Errors
@@ -98,6 +123,8 @@ pub fn im2col<F: Float>(
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
     let (ow, in_w) = (win.out_w, win.in_w);
+    let dense = (win.stride_h, win.stride_w) == (1, 1)
+        && win.pad_top + win.pad_left + win.pad_bottom + win.pad_right == 0;
     for (r, mut row) in cols.rows_mut().into_iter().enumerate() {
         let (c, ky, kx) = (
             r / win.kernel_len(),
@@ -105,6 +132,15 @@ pub fn im2col<F: Float>(
             r % win.kernel_w,
         );
         let plane = &x[c * win.in_len()..(c + 1) * win.in_len()];
+        if let (true, Some(dst)) = (dense && ow > 0, row.as_slice_mut()) {
+            // Stride 1 without padding (the common case): row oy of the window's view is the
+            // input row oy + ky from column kx, every value valid.
+            for (oy, dst) in dst.chunks_exact_mut(ow).enumerate() {
+                let start = (oy + ky) * in_w + kx;
+                copy_run(dst, &plane[start..start + ow]);
+            }
+            continue;
+        }
         let (lo, hi) = valid_outputs(ow, win.stride_w, kx, win.pad_left, in_w);
         let fill = |oy: usize, dst: &mut dyn FnMut(usize, F)| match win.input_row(oy, ky) {
             None => (0..ow).for_each(|ox| dst(ox, F::zero())),
@@ -121,9 +157,13 @@ pub fn im2col<F: Float>(
                         (Some(iy), 1) if lo < hi => {
                             // Stride 1: the valid part is one contiguous run of the input row.
                             let start = iy * in_w + lo + kx - win.pad_left;
-                            dst[..lo].fill(F::zero());
-                            dst[lo..hi].copy_from_slice(&plane[start..start + (hi - lo)]);
-                            dst[hi..].fill(F::zero());
+                            if lo > 0 {
+                                dst[..lo].fill(F::zero());
+                            }
+                            copy_run(&mut dst[lo..hi], &plane[start..start + (hi - lo)]);
+                            if hi < ow {
+                                dst[hi..].fill(F::zero());
+                            }
                         }
                         _ => fill(oy, &mut |ox, v| dst[ox] = v),
                     }
@@ -163,6 +203,16 @@ pub fn col2im<F: Float>(
                     };
                     let mut dst = plane.row_mut(iy);
                     match (dst.as_slice_mut(), row.as_slice()) {
+                        (Some(dst), Some(src)) if win.stride_w == 1 && lo < hi => {
+                            // Stride 1: one contiguous run of the input row, added as slices
+                            // (vectorized, no index arithmetic per value).
+                            let start = lo + kx - win.pad_left;
+                            let dst = &mut dst[start..start + (hi - lo)];
+                            let src = &src[oy * ow + lo..oy * ow + hi];
+                            for (d, &s) in dst.iter_mut().zip(src) {
+                                *d += s;
+                            }
+                        }
                         (Some(dst), Some(src)) => {
                             let src = &src[oy * ow..(oy + 1) * ow];
                             for ox in lo..hi {
@@ -243,6 +293,10 @@ pub fn im2col_wide<F: Float>(
     if n == 0 || win.out_len() == 0 {
         return Ok(());
     }
+    if let (true, Some(x), Some(cols)) = (is_dense(win), x.as_slice(), cols.as_slice_mut()) {
+        im2col_wide_dense(x, win, c, cols);
+        return Ok(());
+    }
     let blocks: Vec<_> = cols.axis_chunks_iter_mut(Axis(1), win.out_len()).collect();
     x.outer_iter()
         .into_par_iter()
@@ -269,6 +323,10 @@ pub fn col2im_wide<F: Float>(
     if n == 0 || win.out_len() == 0 {
         return Ok(());
     }
+    if let (true, Some(cols), Some(d_x)) = (is_dense(win), cols.as_slice(), d_x.as_slice_mut()) {
+        col2im_wide_dense(cols, win, c, d_x);
+        return Ok(());
+    }
     let blocks: Vec<_> = cols.axis_chunks_iter(Axis(1), win.out_len()).collect();
     d_x.outer_iter_mut()
         .into_par_iter()
@@ -277,4 +335,59 @@ pub fn col2im_wide<F: Float>(
             col2im(col, win, sample).expect("shapes checked for the whole batch");
         });
     Ok(())
+}
+
+/// Stride 1 and no padding: every window cell is a valid input cell.
+fn is_dense(win: &Window2d) -> bool {
+    (win.stride_h, win.stride_w) == (1, 1)
+        && win.pad_top + win.pad_left + win.pad_bottom + win.pad_right == 0
+}
+
+/// [`im2col_wide`] for a dense window on contiguous buffers, one column-matrix row per task:
+/// row `(c, ky, kx)` holds, sample after sample, the input rows `oy + ky` from column `kx`. The
+/// writes run along the row, with no per-sample view to set up (planes of 5x5 make that
+/// bookkeeping cost more than the copying).
+fn im2col_wide_dense<F: Float>(x: &[F], win: &Window2d, channels: usize, cols: &mut [F]) {
+    let (plane, ow, in_w) = (win.in_len(), win.out_w, win.in_w);
+    let positions = win.out_len();
+    let np = cols.len() / (channels * win.kernel_len());
+    cols.par_chunks_mut(np).enumerate().for_each(|(r, row)| {
+        let (c, ky, kx) = (
+            r / win.kernel_len(),
+            r / win.kernel_w % win.kernel_h,
+            r % win.kernel_w,
+        );
+        for (n, dst) in row.chunks_exact_mut(positions).enumerate() {
+            let src = &x[(n * channels + c) * plane..(n * channels + c + 1) * plane];
+            for (oy, dst) in dst.chunks_exact_mut(ow).enumerate() {
+                let start = (oy + ky) * in_w + kx;
+                copy_run(dst, &src[start..start + ow]);
+            }
+        }
+    });
+}
+
+/// [`col2im_wide`] for a dense window on contiguous buffers, one sample per task (the samples'
+/// input gradients are disjoint, so no two tasks add to the same value).
+fn col2im_wide_dense<F: Float>(cols: &[F], win: &Window2d, channels: usize, d_x: &mut [F]) {
+    let (plane, ow, in_w) = (win.in_len(), win.out_w, win.in_w);
+    let positions = win.out_len();
+    let np = cols.len() / (channels * win.kernel_len());
+    d_x.par_chunks_mut(channels * plane)
+        .enumerate()
+        .for_each(|(n, sample)| {
+            for (c, dst_plane) in sample.chunks_exact_mut(plane).enumerate() {
+                for k in 0..win.kernel_len() {
+                    let (ky, kx) = (k / win.kernel_w, k % win.kernel_w);
+                    let r = c * win.kernel_len() + k;
+                    let src = &cols[r * np + n * positions..r * np + (n + 1) * positions];
+                    for (oy, src) in src.chunks_exact(ow).enumerate() {
+                        let start = (oy + ky) * in_w + kx;
+                        for (d, &v) in dst_plane[start..start + ow].iter_mut().zip(src) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        });
 }

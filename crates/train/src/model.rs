@@ -383,12 +383,33 @@ pub fn predict<F: Float>(
     let mut shape = vec![n];
     shape.extend_from_slice(&out_shape);
     let mut result = Tensor::zeros(IxDyn(&shape));
-    for start in (0..n).step_by(batch_size) {
-        let rows = Slice::from(start..(start + batch_size).min(n));
+    // Inference treats every sample on its own, so running a large batch as chunks that keep
+    // each layer's activations in cache gives the same values, faster.
+    let chunk = batch_size.min(inference_chunk(network));
+    for start in (0..n).step_by(chunk) {
+        let rows = Slice::from(start..(start + chunk).min(n));
         let output = network.forward(x.slice_axis(Axis(0), rows), Mode::Infer)?;
         result.slice_axis_mut(Axis(0), rows).assign(&output);
     }
     Ok(result)
+}
+
+/// The largest layer output of one forward chunk in [`predict`], in values: 1.5 M f32 values
+/// (6 MB) stay within the caches of current CPUs, where a batch of 1000 MNIST images through
+/// the reference CNN's first convolution (87 MB) would stream through memory.
+const INFERENCE_CHUNK_VALUES: usize = 3 << 19;
+
+/// Samples per forward chunk: as many as keep the largest per-sample activation within
+/// [`INFERENCE_CHUNK_VALUES`] (64 for the reference CNN, 1900 for the MLP), at least 16.
+fn inference_chunk<F: Float>(network: &Sequential<F>) -> usize {
+    let input = network.input_shape().unwrap_or(&[]);
+    let largest = std::iter::once(input)
+        .chain(network.output_shapes(input).iter().flatten().map(Vec::as_slice))
+        .map(|shape| shape.iter().product::<usize>())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    (INFERENCE_CHUNK_VALUES / largest).max(16)
 }
 
 fn check_pair<F: Float>(op: &'static str, x: &Tensor<F>, y: &Tensor<F>) -> Result<()> {

@@ -1,9 +1,10 @@
 //! `cargo xtask bench gemm`: square sgemm and the reference CNN's convolutions.
 
-use ndarray::{Array2, Array3, Array4};
+use ndarray::ArrayView2;
+use ndarray::{Array2, Array4};
 use neurite::tensor::{
-    Epilogue, Kernel, MatMut, MatRef, Padding, Rng, Transpose, Window2d, gemm, gemm_serial,
-    im2col_batch, im2col_wide, sgemm,
+    Epilogue, Kernel, MatMut, MatRef, Padding, Rng, Transpose, Window2d, col2im_wide, gemm,
+    im2col_wide, sgemm,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -93,105 +94,154 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     mlp_shapes(&args)?;
-    conv_layers(&args, &peaks)
+    conv_layers(&args, &peaks)?;
+    unfold(&args)
 }
 
-/// The three convolutions of the reference CNN at batch 64, two ways: im2col + one GEMM per
-/// sample (samples spread over the threads), and one wide im2col + a single GEMM for the batch.
+/// The three products of each convolution of the reference CNN at batch 64 (forward, weight
+/// gradient, input gradient before col2im), neurite's kernels next to matrixmultiply.
 fn conv_layers(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
     const BATCH: usize = 64;
-    // (name, channels, input size, filters); kernels are 3x3, valid padding, stride 1.
+    // (name, channels, output positions per plane, filters); kernels are 3x3.
     let layers = [
-        ("conv2d_1", 1, 28, 32),
-        ("conv2d_2", 32, 13, 64),
-        ("conv2d_3", 64, 5, 64),
+        ("conv2d", 1, 26 * 26, 32),
+        ("conv2d_1", 32, 11 * 11, 64),
+        ("conv2d_2", 64, 3 * 3, 64),
     ];
     if !args.json {
         println!();
+        println!("reference CNN convolution products, batch {BATCH} ([M, K] x [K, N]):");
         println!(
-            "reference CNN convolution forwards, batch {BATCH}: one GEMM per sample, or one wide GEMM"
-        );
-        println!(
-            "{:>10} {:>11} {:>14} {:>14} {:>9} {:>12}",
-            "layer", "layout", "1 thr GFLOP/s", "2 thr GFLOP/s", "speed-up", "2 thr %peak"
+            "{:>10} {:>6} {:>22} {:>11} {:>11} {:>11} {:>11} {:>9}",
+            "layer",
+            "pass",
+            "shape",
+            "ours 1 thr",
+            "ours 2 thr",
+            "mm 1 thr",
+            "mm 2 thr",
+            "ours %pk"
         );
     }
-    for (name, channels, size, filters) in layers {
-        let win = Window2d::new((size, size), (3, 3), (1, 1), Padding::Valid)?;
-        let rows = channels * win.kernel_len();
-        let mut rng = Rng::new(3);
-        let x = Array4::from_shape_simple_fn((BATCH, channels, size, size), || rng.next_f32());
-        let weight = random((filters, rows), 4);
-        let mut cols = Array3::<f32>::zeros((BATCH, rows, win.out_len()));
-        let mut out = Array3::<f32>::zeros((BATCH, filters, win.out_len()));
-        let flops = 2.0 * (BATCH * filters * rows * win.out_len()) as f64;
-        let mut gflops = [0.0; 2];
-        let mut wide_gflops = [0.0; 2];
-        for (slot, &threads) in THREADS.iter().enumerate() {
-            let t = with_threads(threads, || {
-                best_time(args.budget, 3, || {
-                    im2col_batch(x.view(), &win, cols.view_mut()).expect("shapes agree");
-                    cols.outer_iter()
-                        .into_par_iter()
-                        .zip(out.outer_iter_mut())
-                        .for_each(|(col, o)| {
-                            gemm_serial(
-                                1.0,
-                                weight.view(),
-                                Transpose::No,
-                                col,
-                                Transpose::No,
-                                0.0,
-                                o,
-                            )
+    for (name, channels, positions, filters) in layers {
+        let ckk = channels * 9;
+        let np = BATCH * positions;
+        // (pass, M, K, N, A transposed, B transposed)
+        let passes = [
+            ("fwd", filters, ckk, np, false, false),
+            ("dW", filters, np, ckk, false, true),
+            ("dX", ckk, filters, np, true, false),
+        ];
+        for (pass, m, k, n, ta, tb) in passes {
+            let a = if ta {
+                random((k, m), 5)
+            } else {
+                random((m, k), 5)
+            };
+            let b = if tb {
+                random((n, k), 6)
+            } else {
+                random((k, n), 6)
+            };
+            let a_view = if ta { a.t() } else { a.view() };
+            let b_view = if tb { b.t() } else { b.view() };
+            let mut c = Array2::<f32>::zeros((m, n));
+            let flops = 2.0 * (m * k * n) as f64;
+            let mut ours = [0.0; 2];
+            let mut mm = [0.0; 2];
+            for (slot, &threads) in THREADS.iter().enumerate() {
+                let t = with_threads(threads, || {
+                    best_time(args.budget, 3, || {
+                        let (a, b) = (MatRef::new(a_view), MatRef::new(b_view));
+                        sgemm(a, b, MatMut::new(c.view_mut()), Epilogue::default())
                             .expect("shapes agree");
-                        });
-                })
-            })?;
-            gflops[slot] = flops / t / 1e9;
-            let mut wide_cols = Array2::<f32>::zeros((rows, BATCH * win.out_len()));
-            let mut wide_out = Array2::<f32>::zeros((filters, BATCH * win.out_len()));
-            let t_wide = with_threads(threads, || {
-                best_time(args.budget, 3, || {
-                    im2col_wide(x.view(), &win, wide_cols.view_mut()).expect("shapes agree");
-                    let (w, c) = (weight.view(), wide_cols.view());
-                    gemm(
-                        1.0,
-                        w,
-                        Transpose::No,
-                        c,
-                        Transpose::No,
-                        0.0,
-                        wide_out.view_mut(),
-                    )
-                    .expect("shapes agree");
-                })
-            })?;
-            wide_gflops[slot] = flops / t_wide / 1e9;
-            if args.json {
-                for (layout, g) in [("per_sample", gflops[slot]), ("wide", wide_gflops[slot])] {
-                    let fraction = g / peaks[slot].measured_gflops;
+                    })
+                })?;
+                ours[slot] = flops / t / 1e9;
+                let t = with_threads(threads, || {
+                    best_time(args.budget, 3, || {
+                        let (ta, tb) = (transpose(ta), transpose(tb));
+                        gemm_matrixmultiply(a.view(), ta, b.view(), tb, c.view_mut());
+                    })
+                })?;
+                mm[slot] = flops / t / 1e9;
+                if args.json {
                     println!(
                         "{}",
-                        json!({"bench": format!("conv_{name}_{layout}"), "n": BATCH,
-                            "threads": threads, "gflops": g, "fraction_of_peak": fraction})
+                        json!({"bench": format!("conv_{name}_{pass}"), "threads": threads,
+                            "gflops": ours[slot], "matrixmultiply_gflops": mm[slot],
+                            "fraction_of_peak": ours[slot] / peaks[slot].measured_gflops})
                     );
                 }
             }
-        }
-        if !args.json {
-            for (how, g) in [("per sample", gflops), ("wide", wide_gflops)] {
+            if !args.json {
                 println!(
-                    "{name:>10} {how:>11} {:>14.1} {:>14.1} {:>8.2}x {:>11.0}%",
-                    g[0],
-                    g[1],
-                    g[1] / g[0],
-                    100.0 * g[1] / peaks[1].measured_gflops
+                    "{name:>10} {pass:>6} {:>22} {:>11.1} {:>11.1} {:>11.1} {:>11.1} {:>8.0}%",
+                    format!("[{m}, {k}] x [{k}, {n}]"),
+                    ours[0],
+                    ours[1],
+                    mm[0],
+                    mm[1],
+                    100.0 * ours[1] / peaks[1].measured_gflops
                 );
             }
         }
     }
     Ok(())
+}
+
+fn transpose(yes: bool) -> Transpose {
+    if yes { Transpose::Yes } else { Transpose::No }
+}
+
+/// matrixmultiply's sgemm on (possibly transposed) operands, columns of C split over the pool.
+fn gemm_matrixmultiply(
+    a: ArrayView2<'_, f32>,
+    ta: Transpose,
+    b: ArrayView2<'_, f32>,
+    tb: Transpose,
+    mut c: ndarray::ArrayViewMut2<'_, f32>,
+) {
+    let a = if ta == Transpose::Yes {
+        a.reversed_axes()
+    } else {
+        a
+    };
+    let b = if tb == Transpose::Yes {
+        b.reversed_axes()
+    } else {
+        b
+    };
+    let (m, k) = a.dim();
+    let chunk = b.ncols().div_ceil(rayon::current_num_threads()).max(16);
+    b.axis_chunks_iter(ndarray::Axis(1), chunk)
+        .into_par_iter()
+        .zip(c.axis_chunks_iter_mut(ndarray::Axis(1), chunk))
+        .for_each(|(b, mut c)| {
+            let n = b.ncols();
+            let (rsa, csa) = (a.strides()[0], a.strides()[1]);
+            let (rsb, csb) = (b.strides()[0], b.strides()[1]);
+            let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+            // SAFETY: the views describe m x k, k x n and m x n matrices with these strides.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    rsa,
+                    csa,
+                    b.as_ptr(),
+                    rsb,
+                    csb,
+                    0.0,
+                    c.as_mut_ptr(),
+                    rsc,
+                    csc,
+                );
+            }
+        });
 }
 
 /// The reference MLP's products at batch 32: Dense(128) forward `[32, 784] x [784, 128]`
@@ -277,4 +327,55 @@ fn matrixmultiply_parallel(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>
                 );
             }
         });
+}
+
+/// im2col and col2im of the reference CNN's convolutions at batch 64, in GB/s of the column
+/// matrix written (im2col) or read (col2im).
+fn unfold(args: &Args) -> anyhow::Result<()> {
+    const BATCH: usize = 64;
+    let layers = [("conv2d", 1, 28), ("conv2d_1", 32, 13), ("conv2d_2", 64, 5)];
+    if !args.json {
+        println!();
+        println!("im2col / col2im, batch {BATCH}, GB/s of the column matrix:");
+        println!(
+            "{:>10} {:>14} {:>14} {:>14} {:>14}",
+            "layer", "im2col 1 thr", "im2col 2 thr", "col2im 1 thr", "col2im 2 thr"
+        );
+    }
+    for (name, channels, size) in layers {
+        let win = Window2d::new((size, size), (3, 3), (1, 1), Padding::Valid)?;
+        let mut rng = Rng::new(3);
+        let x = Array4::from_shape_simple_fn((BATCH, channels, size, size), || rng.next_f32());
+        let mut cols = Array2::<f32>::zeros((channels * 9, BATCH * win.out_len()));
+        let mut d_x = Array4::<f32>::zeros((BATCH, channels, size, size));
+        let bytes = (cols.len() * 4) as f64;
+        let mut rates = [0.0; 4];
+        for (slot, &threads) in THREADS.iter().enumerate() {
+            let t = with_threads(threads, || {
+                best_time(args.budget, 3, || {
+                    im2col_wide(x.view(), &win, cols.view_mut()).expect("shapes agree");
+                })
+            })?;
+            rates[slot] = bytes / t / 1e9;
+            let t = with_threads(threads, || {
+                best_time(args.budget, 3, || {
+                    col2im_wide(cols.view(), &win, d_x.view_mut()).expect("shapes agree");
+                })
+            })?;
+            rates[2 + slot] = bytes / t / 1e9;
+        }
+        if args.json {
+            println!(
+                "{}",
+                json!({"bench": format!("unfold_{name}"), "im2col_gbps": [rates[0], rates[1]],
+                    "col2im_gbps": [rates[2], rates[3]]})
+            );
+        } else {
+            println!(
+                "{name:>10} {:>14.1} {:>14.1} {:>14.1} {:>14.1}",
+                rates[0], rates[1], rates[2], rates[3]
+            );
+        }
+    }
+    Ok(())
 }

@@ -263,10 +263,10 @@ pub(super) fn backward<F: Float>(
         F::one(),
         d_w,
     )?;
-    if let Some(mut d_b) = d_b {
-        for (g, row) in d_b.iter_mut().zip(wide.rows()) {
-            *g += row.sum();
-        }
+    if let Some(d_b) = d_b {
+        Zip::from(d_b)
+            .and(wide.rows())
+            .par_for_each(|g, row| *g += row.sum());
     }
     if d_x_wanted {
         resize(&mut bufs.d_cols, ndarray::Dim([ckk, np]));

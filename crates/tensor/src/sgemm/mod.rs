@@ -200,16 +200,19 @@ pub fn sgemm_with(
         kernel.run(&problem, 0..m, 0..n);
         return Ok(());
     }
-    // One task per thread over the longer side of C, in whole tiles: every task packs the
-    // other operand once, so fewer tasks pack less. The split only balances the load; the
-    // result is the same for any split, hence for any thread count.
+    // Split the longer side of C into whole tiles: at least one task per thread, up to four
+    // while each keeps four tiles or more. Every task packs the other operand once, so fewer
+    // tasks pack less, but a few per thread keep the cores busy when another process (or the
+    // batch loader) takes one for a moment. The split only balances the load: the result is
+    // the same for any split, hence for any thread count.
+    let tasks = |len: usize, tile: usize| (len / (4 * tile)).clamp(threads, 4 * threads);
     if n >= m {
-        let chunk = n.div_ceil(threads).next_multiple_of(nr);
+        let chunk = n.div_ceil(tasks(n, nr)).next_multiple_of(nr);
         (0..n.div_ceil(chunk)).into_par_iter().for_each(|t| {
             kernel.run(&problem, 0..m, t * chunk..((t + 1) * chunk).min(n));
         });
     } else {
-        let chunk = m.div_ceil(threads).next_multiple_of(mr);
+        let chunk = m.div_ceil(tasks(m, mr)).next_multiple_of(mr);
         (0..m.div_ceil(chunk)).into_par_iter().for_each(|t| {
             kernel.run(&problem, t * chunk..((t + 1) * chunk).min(m), 0..n);
         });
