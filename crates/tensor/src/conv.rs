@@ -323,7 +323,7 @@ pub fn col2im_wide<F: Float>(
     if n == 0 || win.out_len() == 0 {
         return Ok(());
     }
-    if let (true, Some(cols), Some(d_x)) = (is_dense(win), cols.as_slice(), d_x.as_slice_mut()) {
+    if let (true, Some(cols), true) = (is_dense(win), cols.as_slice(), d_x.is_standard_layout()) {
         col2im_wide_dense(cols, win, c, d_x);
         return Ok(());
     }
@@ -367,23 +367,32 @@ fn im2col_wide_dense<F: Float>(x: &[F], win: &Window2d, channels: usize, cols: &
     });
 }
 
-/// [`col2im_wide`] for a dense window on contiguous buffers, one sample per task (the samples'
-/// input gradients are disjoint, so no two tasks add to the same value).
-fn col2im_wide_dense<F: Float>(cols: &[F], win: &Window2d, channels: usize, d_x: &mut [F]) {
-    let (plane, ow, in_w) = (win.in_len(), win.out_w, win.in_w);
+/// [`col2im_wide`] for a dense window, one input channel per task: channel `c`'s gradient
+/// planes take contributions from its `KH * KW` column rows only, so tasks never add to the same
+/// value, and each task reads its rows front to back (sample after sample) while its planes
+/// (`N x H x W`, 43 KB for the CNN's second convolution) stay in cache.
+fn col2im_wide_dense<F: Float>(
+    cols: &[F],
+    win: &Window2d,
+    channels: usize,
+    mut d_x: ArrayViewMut4<'_, F>,
+) {
+    let (ow, in_w) = (win.out_w, win.in_w);
     let positions = win.out_len();
     let np = cols.len() / (channels * win.kernel_len());
-    d_x.par_chunks_mut(channels * plane)
+    d_x.axis_iter_mut(Axis(1))
+        .into_par_iter()
         .enumerate()
-        .for_each(|(n, sample)| {
-            for (c, dst_plane) in sample.chunks_exact_mut(plane).enumerate() {
-                for k in 0..win.kernel_len() {
-                    let (ky, kx) = (k / win.kernel_w, k % win.kernel_w);
-                    let r = c * win.kernel_len() + k;
-                    let src = &cols[r * np + n * positions..r * np + (n + 1) * positions];
+        .for_each(|(c, mut planes)| {
+            for k in 0..win.kernel_len() {
+                let (ky, kx) = (k / win.kernel_w, k % win.kernel_w);
+                let r = c * win.kernel_len() + k;
+                let row = &cols[r * np..(r + 1) * np];
+                for (src, mut plane) in row.chunks_exact(positions).zip(planes.outer_iter_mut()) {
+                    let dst = plane.as_slice_mut().expect("planes of a standard array");
                     for (oy, src) in src.chunks_exact(ow).enumerate() {
                         let start = (oy + ky) * in_w + kx;
-                        for (d, &v) in dst_plane[start..start + ow].iter_mut().zip(src) {
+                        for (d, &v) in dst[start..start + ow].iter_mut().zip(src) {
                             *d += v;
                         }
                     }
