@@ -9,6 +9,7 @@
 mod data;
 mod report;
 mod run_info;
+mod status;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,8 +40,9 @@ pub struct Args {
     /// Dataset to train on.
     #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
     dataset: DatasetKind,
-    /// Directory holding `<dataset>/` with the IDX files (else NEURITE_DATA, ./data,
-    /// /usr/share/datasets, a download; for MNIST, finally the bundled 10k sample).
+    /// Use only this directory (its `<dataset>/`, or itself) for the IDX files, `.gz` or
+    /// uncompressed. Without it: NEURITE_DATA, ./data, /usr/share/datasets, a download; for
+    /// MNIST, finally the bundled 10k sample.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Never download: use files on disk, else (MNIST) the bundled sample.
@@ -75,6 +77,9 @@ pub struct Args {
     /// that exists).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// For tests: behave as if Ctrl-C were pressed after this many batches.
+    #[arg(long, hide = true)]
+    interrupt_after_batches: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,28 +247,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.validation_split > 0.0 {
         config = config.validation_split(args.validation_split);
     }
+    if let Some(batches) = args.interrupt_after_batches {
+        config = config.callback(status::InterruptAfter::new(batches, Arc::clone(&interrupt)));
+    }
     let history = model.fit(&x_train, &y_train, config)?;
     let interrupted = interrupt.load(Ordering::Relaxed);
-    let status = if interrupted {
-        format!(
-            "interrupted after epoch {k} of {} (Ctrl-C during epoch {k}, which was cut short); \
-             the model as it was then is saved and evaluated",
-            args.epochs,
-            k = history.epochs.len(),
-        )
-    } else if let Some(reason) = &history.stopped_early {
-        format!(
-            "stopped early after epoch {} of {}: {reason}",
-            history.epochs.len(),
-            args.epochs
-        )
-    } else {
-        format!(
-            "completed {} of {} epochs",
-            history.epochs.len(),
-            args.epochs
-        )
-    };
+    let run_status = status::RunStatus::new(args.epochs, &history, interrupted);
+    let status = run_status.text();
     if interrupted || history.stopped_early.is_some() {
         eprintln!("{status}");
     }
@@ -299,7 +289,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out.join("model.onnx"),
         neurite::onnx::ExportOptions::default(),
     )?;
-    write_atomic(&out.join("history.json"), history.to_json().as_bytes())?;
+    write_atomic(
+        &out.join("history.json"),
+        status::history_json(&history, &run_status)?.as_bytes(),
+    )?;
     let scores = ClassScores::from_confusion(&cm);
     let auc = metrics::roc_auc_ovr(&labels, probabilities.view(), Average::Macro).ok();
     let metrics_json = json!({
@@ -313,6 +306,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "confusion_matrix": cm.counts().outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
         "stopped_early": history.stopped_early,
         "interrupted": interrupted,
+        "status": run_status.to_json(),
         "data": {
             "source": loaded.source.kind(),
             "description": loaded.source.describe(),
