@@ -6,7 +6,9 @@
 //! (command and resolved settings). Ctrl-C stops after the current batch, saves everything, and
 //! exits with status 130.
 
+mod atomic;
 mod data;
+mod outputs;
 mod report;
 mod run_info;
 mod status;
@@ -17,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use atomic::write_atomic;
 use clap::ValueEnum;
 use ndarray::{Axis, Ix2};
 use neurite::data::{DatasetInfo, FASHION_MNIST, FULL_MNIST_COMMAND, MNIST};
@@ -283,16 +286,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let network = model.network();
-    model.save(out.join("model.safetensors"))?;
-    neurite::onnx::export(
-        network,
-        out.join("model.onnx"),
-        neurite::onnx::ExportOptions::default(),
-    )?;
-    write_atomic(
-        &out.join("history.json"),
-        status::history_json(&history, &run_status)?.as_bytes(),
-    )?;
+    let mut outputs = outputs::Outputs::new(&out);
+    outputs.write("model.safetensors", || {
+        Ok(model.save(out.join("model.safetensors"))?)
+    })?;
+    outputs.write("model.onnx", || {
+        Ok(neurite::onnx::export(
+            network,
+            out.join("model.onnx"),
+            neurite::onnx::ExportOptions::default(),
+        )?)
+    })?;
+    outputs.write("history.json", || {
+        write_atomic(
+            &out.join("history.json"),
+            status::history_json(&history, &run_status)?.as_bytes(),
+        )
+    })?;
     let scores = ClassScores::from_confusion(&cm);
     let auc = metrics::roc_auc_ovr(&labels, probabilities.view(), Average::Macro).ok();
     let metrics_json = json!({
@@ -316,22 +326,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "full_dataset_command": (info.name == MNIST.name).then_some(FULL_MNIST_COMMAND),
         },
     });
-    write_atomic(
-        &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics_json)?.as_bytes(),
-    )?;
+    outputs.write("metrics.json", || {
+        write_atomic(
+            &out.join("metrics.json"),
+            serde_json::to_string_pretty(&metrics_json)?.as_bytes(),
+        )
+    })?;
 
-    let figures = plots(
-        &out,
-        args.validation_split > 0.0,
-        &history,
-        &cm,
-        &names,
-        &labels,
-        &predicted,
-        &probabilities,
-        &x_test,
-    )?;
+    let figures = outputs.write("plots (*.svg, misclassified.png)", || {
+        plots(
+            &out,
+            args.validation_split > 0.0,
+            &history,
+            &cm,
+            &names,
+            &labels,
+            &predicted,
+            &probabilities,
+            &x_test,
+        )
+    })?;
     let epochs: Vec<[Option<f64>; 7]> = history
         .epochs
         .iter()
@@ -398,18 +412,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         classification_report: &report_text,
         figures: &figures,
     })?;
-    write_atomic(&out.join("report.html"), html.as_bytes())?;
-    write_atomic(
-        &out.join("run.json"),
-        serde_json::to_string_pretty(&run_json(json!({
-            "status": status,
-            "interrupted": interrupted,
-            "epochs_completed": history.epochs.len(),
-            "wall_seconds": started.elapsed().as_secs_f64(),
-            "test_accuracy": test_accuracy,
-        })))?
-        .as_bytes(),
-    )?;
+    outputs.write("report.html", || {
+        write_atomic(&out.join("report.html"), html.as_bytes())
+    })?;
+    outputs.write("run.json", || {
+        write_atomic(
+            &out.join("run.json"),
+            serde_json::to_string_pretty(&run_json(json!({
+                "status": status,
+                "interrupted": interrupted,
+                "epochs_completed": history.epochs.len(),
+                "wall_seconds": started.elapsed().as_secs_f64(),
+                "test_accuracy": test_accuracy,
+            })))?
+            .as_bytes(),
+        )
+    })?;
     println!(
         "wrote model.safetensors, model.onnx, run.json, history.json, metrics.json, plots and report.html to {}",
         out.display()
@@ -594,14 +612,6 @@ fn settings(
         ),
         ("offline".into(), args.offline.to_string()),
     ]
-}
-
-/// Writes through a temporary file in the same directory, then renames: never a half-written file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 /// `runs/<YYYYMMDD-HHMMSS>-<model>-<dataset>` in UTC.
