@@ -11,8 +11,17 @@ use crate::{OnnxError, Result};
 /// `path` (atomic on POSIX within one directory). On failure the temporary file is removed and
 /// `path` is untouched.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_via(path, bytes, |file, bytes| file.write_all(bytes))
+}
+
+/// As [`write_atomic`], with the bytes written by `fill` (tests inject failing writes here).
+fn write_atomic_via(
+    path: &Path,
+    bytes: &[u8],
+    fill: impl FnOnce(&mut fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
     let temp = temp_sibling(path)?;
-    let result = write_new(&temp, bytes).and_then(|()| {
+    let result = write_new(&temp, bytes, fill).and_then(|()| {
         fs::rename(&temp, path).map_err(|source| OnnxError::Io {
             path: path.to_path_buf(),
             source,
@@ -25,7 +34,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-fn write_new(temp: &Path, bytes: &[u8]) -> Result<()> {
+fn write_new(
+    temp: &Path,
+    bytes: &[u8],
+    fill: impl FnOnce(&mut fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
     let io = |source| OnnxError::Io {
         path: temp.to_path_buf(),
         source,
@@ -35,7 +48,7 @@ fn write_new(temp: &Path, bytes: &[u8]) -> Result<()> {
         .create_new(true)
         .open(temp)
         .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
+    fill(&mut file, bytes).map_err(io)?;
     file.sync_all().map_err(io)
 }
 
@@ -69,6 +82,43 @@ mod tests {
         write_atomic(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// ENOSPC and EIO at each of the 16 writes of a 1 KiB export in turn: the previous file
+    /// survives whole and no temporary file is left (32 injected failures).
+    #[test]
+    fn a_failing_disk_keeps_the_previous_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.onnx");
+        write_atomic(&path, b"previous export").unwrap();
+        let new = vec![7u8; 1024];
+        let mut injected = 0;
+        for code in [28, 5] {
+            for fail_at in 1..=16 {
+                let fill = move |file: &mut fs::File, bytes: &[u8]| {
+                    for (i, piece) in bytes.chunks(64).enumerate() {
+                        if i + 1 == fail_at {
+                            return Err(std::io::Error::from_raw_os_error(code));
+                        }
+                        file.write_all(piece)?;
+                    }
+                    Ok(())
+                };
+                let err = write_atomic_via(&path, &new, fill).unwrap_err();
+                assert!(
+                    matches!(&err, OnnxError::Io { source, .. } if source.raw_os_error() == Some(code)),
+                    "{err}"
+                );
+                assert_eq!(fs::read(&path).unwrap(), b"previous export");
+                assert_eq!(
+                    fs::read_dir(dir.path()).unwrap().count(),
+                    1,
+                    "no temporary file"
+                );
+                injected += 1;
+            }
+        }
+        assert_eq!(injected, 32);
     }
 
     #[test]
