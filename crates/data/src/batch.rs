@@ -1,4 +1,5 @@
-//! Mini-batches over `(x, y)` with per-epoch shuffling, assembled on a background thread.
+//! Mini-batches over `(x, y)` with per-epoch shuffling: [`Batcher`] assembles them on a
+//! background thread from arrays it owns, [`batches_of`] on the calling thread from borrowed ones.
 //!
 //! While the training loop works on batch `k`, a producer thread gathers batch `k + 1` (and up to
 //! `prefetch` batches ahead) into fresh contiguous arrays; a bounded channel keeps the memory use
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 use neurite_tensor::Rng;
 
 use crate::error::{DataError, Result};
@@ -67,7 +68,111 @@ impl BatchConfig {
         self.prefetch = prefetch;
         self
     }
+
+    /// The sample order of `epoch` over `len` samples: a seeded permutation, or `0..len`
+    /// without shuffling.
+    pub fn order(&self, len: usize, epoch: u64) -> Vec<usize> {
+        if self.shuffle {
+            Rng::with_stream(self.seed, SHUFFLE_STREAM.wrapping_add(epoch)).permutation(len)
+        } else {
+            (0..len).collect()
+        }
+    }
+
+    /// Batches per epoch over `len` samples.
+    pub fn num_batches(&self, len: usize) -> usize {
+        let b = self.batch_size.max(1);
+        if self.drop_last {
+            len / b
+        } else {
+            len.div_ceil(b)
+        }
+    }
 }
+
+/// The batches of `epoch` gathered from `x` and `y` where they lie, on the calling thread: the
+/// same batches, in the same order, as [`Batcher::epoch`] with the same configuration, without
+/// a copy of the data set (gathering one batch takes microseconds next to a training step).
+///
+/// # Errors
+/// [`DataError::InvalidArgument`] for a zero batch size or arrays without a sample axis,
+/// [`DataError::CountMismatch`] when `x` and `y` differ in length.
+///
+/// ```
+/// use ndarray::{ArrayD, IxDyn};
+/// use neurite_data::{BatchConfig, batches_of};
+/// let x = ArrayD::from_shape_vec(IxDyn(&[5, 2]), (0..10).map(|v| v as f32).collect()).unwrap();
+/// let y = ArrayD::from_shape_vec(IxDyn(&[5]), vec![0u8, 1, 2, 3, 4]).unwrap();
+/// let sizes: Vec<usize> = batches_of(x.view(), y.view(), BatchConfig::new(2), 0)?
+///     .map(|(xb, _)| xb.shape()[0])
+///     .collect();
+/// assert_eq!(sizes, [2, 2, 1]);
+/// # Ok::<(), neurite_data::DataError>(())
+/// ```
+pub fn batches_of<'a, X: Clone, Y: Clone>(
+    x: ArrayViewD<'a, X>,
+    y: ArrayViewD<'a, Y>,
+    config: BatchConfig,
+    epoch: u64,
+) -> Result<ViewBatches<'a, X, Y>> {
+    let op = "batches_of";
+    if config.batch_size == 0 {
+        return Err(DataError::arg(op, "batch_size", "must be at least 1"));
+    }
+    if x.ndim() == 0 || y.ndim() == 0 {
+        return Err(DataError::arg(
+            op,
+            "x, y",
+            "need a sample axis (rank at least 1)",
+        ));
+    }
+    if x.len_of(Axis(0)) != y.len_of(Axis(0)) {
+        return Err(DataError::CountMismatch {
+            images: x.len_of(Axis(0)),
+            labels: y.len_of(Axis(0)),
+        });
+    }
+    let len = y.len_of(Axis(0));
+    Ok(ViewBatches {
+        order: config.order(len, epoch),
+        next: 0,
+        remaining: config.num_batches(len),
+        batch_size: config.batch_size,
+        x,
+        y,
+    })
+}
+
+/// The batches of one epoch over borrowed arrays (see [`batches_of`]).
+pub struct ViewBatches<'a, X, Y> {
+    x: ArrayViewD<'a, X>,
+    y: ArrayViewD<'a, Y>,
+    order: Vec<usize>,
+    next: usize,
+    remaining: usize,
+    batch_size: usize,
+}
+
+impl<X: Clone, Y: Clone> Iterator for ViewBatches<'_, X, Y> {
+    type Item = (ArrayD<X>, ArrayD<Y>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let end = (self.next + self.batch_size).min(self.order.len());
+        let chunk = &self.order[self.next..end];
+        self.next = end;
+        self.remaining -= 1;
+        Some((gather(&self.x, chunk), gather(&self.y, chunk)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<X: Clone, Y: Clone> ExactSizeIterator for ViewBatches<'_, X, Y> {}
 
 /// Cuts `(x, y)` into batches along their first axis, epoch after epoch.
 ///
@@ -159,22 +264,12 @@ where
 
     /// Batches per epoch.
     pub fn num_batches(&self) -> usize {
-        let (n, b) = (self.len(), self.config.batch_size);
-        if self.config.drop_last {
-            n / b
-        } else {
-            n.div_ceil(b)
-        }
+        self.config.num_batches(self.len())
     }
 
     /// The sample order of `epoch`: a seeded permutation, or `0..len` without shuffling.
     pub fn order(&self, epoch: u64) -> Vec<usize> {
-        if self.config.shuffle {
-            Rng::with_stream(self.config.seed, SHUFFLE_STREAM.wrapping_add(epoch))
-                .permutation(self.len())
-        } else {
-            (0..self.len()).collect()
-        }
+        self.config.order(self.len(), epoch)
     }
 
     /// The batches of `epoch` (counted from 0), prepared on a background thread.
@@ -201,8 +296,11 @@ where
     }
 }
 
-/// The rows `indices` of a standard-layout array, as a new array.
-fn gather<T: Clone>(a: &ArrayD<T>, indices: &[usize]) -> ArrayD<T> {
+/// The rows `indices` of an array, as a new array (row copies when it is contiguous).
+fn gather<T: Clone, S: ndarray::Data<Elem = T>>(
+    a: &ndarray::ArrayBase<S, IxDyn>,
+    indices: &[usize],
+) -> ArrayD<T> {
     let mut shape = a.shape().to_vec();
     shape[0] = indices.len();
     let row_len: usize = a.shape()[1..].iter().product();
@@ -215,7 +313,7 @@ fn gather<T: Clone>(a: &ArrayD<T>, indices: &[usize]) -> ArrayD<T> {
             ArrayD::from_shape_vec(IxDyn(&shape), out)
                 .unwrap_or_else(|_| a.select(Axis(0), indices))
         }
-        // Unreachable (the batcher stores standard layouts), but correct all the same.
+        // A strided view (the batcher itself stores standard layouts).
         None => a.select(Axis(0), indices),
     }
 }

@@ -34,7 +34,7 @@ mod error;
 mod idx;
 mod resolve;
 
-pub use batch::{BatchConfig, Batcher, Batches};
+pub use batch::{BatchConfig, Batcher, Batches, ViewBatches, batches_of};
 pub use bundled::{
     BUNDLED_ROOT, FULL_MNIST_COMMAND, SAMPLE_TRAIN, bundled_mnist_test, bundled_resolver,
     mnist_sample,

@@ -1,7 +1,7 @@
 //! The batch iterator: coverage, pairing, determinism per seed, drop-last, early stop.
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
-use neurite_data::{BatchConfig, Batcher, DataError, Dataset};
+use neurite_data::{BatchConfig, Batcher, DataError, Dataset, batches_of};
 
 /// x row i is [i, i + 0.5]; y is i as u32, so pairing is checkable.
 fn data(n: usize) -> (ArrayD<f32>, ArrayD<u32>) {
@@ -203,4 +203,43 @@ fn dataset_splits() {
         "{err}"
     );
     assert!(neurite_data::one_hot(&[0, 5], 3).is_err());
+}
+
+/// Batches gathered from views are the batcher's batches, in the same order, for every setting.
+#[test]
+fn borrowed_batches_equal_the_batchers() {
+    let x = ArrayD::from_shape_vec(IxDyn(&[23, 3]), (0..69).map(|v| v as f32).collect()).unwrap();
+    let y = ArrayD::from_shape_vec(IxDyn(&[23]), (0..23u32).collect()).unwrap();
+    for (shuffle, drop_last, batch) in [
+        (true, false, 5),
+        (false, false, 4),
+        (true, true, 6),
+        (true, false, 30),
+    ] {
+        let config = BatchConfig::new(batch)
+            .seed(3)
+            .shuffle(shuffle)
+            .drop_last(drop_last);
+        let batcher = Batcher::new(x.clone(), y.clone(), config).unwrap();
+        for epoch in 0..3 {
+            let owned: Vec<_> = batcher.epoch(epoch).collect();
+            let borrowed: Vec<_> = batches_of(x.view(), y.view(), config, epoch)
+                .unwrap()
+                .collect();
+            assert_eq!(
+                owned, borrowed,
+                "shuffle {shuffle}, drop_last {drop_last}, batch {batch}"
+            );
+        }
+    }
+    // A strided view (every second row) gathers the right rows too.
+    let every_other = x.slice_axis(ndarray::Axis(0), ndarray::Slice::new(0, None, 2));
+    let labels = y.slice_axis(ndarray::Axis(0), ndarray::Slice::new(0, None, 2));
+    let config = BatchConfig::new(4).shuffle(false);
+    let first = batches_of(every_other, labels, config, 0)
+        .unwrap()
+        .next()
+        .unwrap();
+    assert_eq!(first.1.as_slice().unwrap(), &[0, 2, 4, 6]);
+    assert_eq!(first.0[[1, 0]], 6.0);
 }

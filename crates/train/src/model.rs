@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use ndarray::{ArrayViewD, Axis, Ix2, IxDyn, Slice};
-use neurite_data::{BatchConfig, Batcher};
+use neurite_data::{BatchConfig, batches_of};
 use neurite_layers::{Mode, Sequential};
 use neurite_losses::{GradientWrt, Loss};
 use neurite_metrics::Score;
@@ -151,12 +151,14 @@ impl<F: Float + Score> Model<F> {
         if config.batch_size == 0 {
             return Err(TrainError::invalid(OP, "batch_size must be at least 1"));
         }
+        // Training reads x and y where they lie (batches are gathered from views); only a
+        // validation split is copied out.
         let (train, validation) = match std::mem::take(&mut config.validation) {
-            Validation::None => ((x.clone(), y.clone()), None),
+            Validation::None => ((x.view(), y.view()), None),
             Validation::Data(pair) => {
                 let (vx, vy) = *pair;
                 check_pair("Model::fit (validation data)", &vx, &vy)?;
-                ((x.clone(), y.clone()), Some((vx, vy)))
+                ((x.view(), y.view()), Some((vx, vy)))
             }
             Validation::Split(fraction) => {
                 let n = x.len_of(Axis(0));
@@ -176,23 +178,19 @@ impl<F: Float + Score> Model<F> {
                         ),
                     ));
                 }
-                let part = |a: &Tensor<F>, r: std::ops::Range<usize>| {
-                    a.slice_axis(Axis(0), Slice::from(r)).to_owned()
-                };
+                fn part<F: Float>(a: &Tensor<F>, r: std::ops::Range<usize>) -> ArrayViewD<'_, F> {
+                    a.slice_axis(Axis(0), Slice::from(r))
+                }
                 (
                     (part(x, 0..cut), part(y, 0..cut)),
-                    Some((part(x, cut..n), part(y, cut..n))),
+                    Some((part(x, cut..n).to_owned(), part(y, cut..n).to_owned())),
                 )
             }
         };
-        let batcher = Batcher::new(
-            train.0,
-            train.1,
-            BatchConfig::new(config.batch_size)
-                .seed(config.seed)
-                .shuffle(config.shuffle),
-        )?;
-        let steps = batcher.num_batches();
+        let batching = BatchConfig::new(config.batch_size)
+            .seed(config.seed)
+            .shuffle(config.shuffle);
+        let steps = batching.num_batches(train.0.len_of(Axis(0)));
         let mut callbacks = std::mem::take(&mut config.callbacks);
         let mut history = History::default();
         let mut stop: Option<String> = None;
@@ -219,7 +217,8 @@ impl<F: Float + Score> Model<F> {
             progress.epoch_begin(epoch, steps);
             let start = Instant::now();
             let mut interrupted = false;
-            for (i, (xb, yb)) in batcher.epoch(epoch as u64 - 1).enumerate() {
+            let batches = batches_of(train.0.view(), train.1.view(), batching, epoch as u64 - 1)?;
+            for (i, (xb, yb)) in batches.enumerate() {
                 let step = i + 1;
                 let batch_loss = match self.train_step(xb.view(), yb.view(), epoch, step) {
                     Ok(loss) => loss,
@@ -404,7 +403,13 @@ const INFERENCE_CHUNK_VALUES: usize = 3 << 19;
 fn inference_chunk<F: Float>(network: &Sequential<F>) -> usize {
     let input = network.input_shape().unwrap_or(&[]);
     let largest = std::iter::once(input)
-        .chain(network.output_shapes(input).iter().flatten().map(Vec::as_slice))
+        .chain(
+            network
+                .output_shapes(input)
+                .iter()
+                .flatten()
+                .map(Vec::as_slice),
+        )
         .map(|shape| shape.iter().product::<usize>())
         .max()
         .unwrap_or(1)
