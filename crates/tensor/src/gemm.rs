@@ -9,7 +9,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
-use crate::{Epilogue, Float, MatMut, MatRef, Result, TensorError, sgemm};
+use crate::{Epilogue, Float, MatMut, MatRef, Result, TensorError, sgemm, sgemm_serial};
 
 type F32Views<'a, 'b, 'c> = (
     ArrayView2<'a, f32>,
@@ -117,10 +117,16 @@ pub fn gemm_serial<F: Float>(
     b: ArrayView2<'_, F>,
     trans_b: Transpose,
     beta: F,
-    c: ArrayViewMut2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
 ) -> Result<()> {
     let (a, b) = apply_transposes(a, trans_a, b, trans_b);
     check_shapes(&a, &b, &c)?;
+    if let Some((a, b, c)) = as_f32(a, b, c.view_mut()) {
+        let epilogue = Epilogue::default()
+            .alpha(alpha.as_f64() as f32)
+            .beta(beta.as_f64() as f32);
+        return sgemm_serial(MatRef::new(a), MatRef::new(b), MatMut::new(c), epilogue);
+    }
     kernel(alpha, a, b, beta, c);
     Ok(())
 }

@@ -353,3 +353,66 @@ fn mismatched_shapes_and_bias_are_errors() {
         .is_err()
     );
 }
+
+/// A first convolution's weight gradient, `[32, 43264] x [43264, 9]`: few output tiles and a long
+/// K, so the product is split along K (fixed chunks summed in order). Against matrixmultiply, and
+/// the same bits serially and in parallel.
+#[test]
+fn split_k_products_match_and_do_not_depend_on_the_split() {
+    let (m, k, n) = (32, 43264, 9);
+    let a = matrix(m, k, 11);
+    let b_stored = matrix(n, k, 12); // used transposed, as the im2col columns are
+    let b = b_stored.t();
+    let mut want = Array2::<f32>::zeros((m, n));
+    // SAFETY: a is m x k row-major, b is k x n with strides (1, k), want is m x n row-major.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b_stored.as_ptr(),
+            1,
+            k as isize,
+            0.0,
+            want.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    let bias: Vec<f32> = (0..m).map(|i| i as f32 * 0.1 - 1.0).collect();
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let mut results = Vec::new();
+        for parallel in [true, false] {
+            let mut c = Array2::<f32>::from_elem((m, n), 2.0);
+            let ep = Epilogue::default()
+                .beta(0.5)
+                .bias(Bias::Rows(&bias))
+                .relu(true);
+            sgemm_with(
+                kernel,
+                parallel,
+                MatRef::new(a.view()),
+                MatRef::new(b),
+                MatMut::new(c.view_mut()),
+                ep,
+            )
+            .unwrap();
+            for ((i, j), &v) in c.indexed_iter() {
+                let w = (want[(i, j)] + 1.0 + bias[i]).max(0.0);
+                assert!((v - w).abs() < 2e-3, "{kernel:?} at ({i}, {j}): {v} vs {w}");
+            }
+            results.push(c);
+        }
+        assert!(
+            results[0]
+                .iter()
+                .zip(&results[1])
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{kernel:?}"
+        );
+    }
+}

@@ -31,6 +31,8 @@ pub(crate) struct Problem<'a> {
     pub c: *mut f32,
     pub c_layout: Layout,
     pub epilogue: Epilogue<'a>,
+    /// The part of the K sum to compute: `0..K`, or one chunk of a split-K product.
+    pub k: Range<usize>,
 }
 
 // SAFETY: the pointers come from MatRef / MatMut borrows that outlive the product, and each
@@ -98,7 +100,8 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     bufs: &mut Buffers,
 ) {
     debug_assert!(NR == NV * S::LANES && MR * NR <= MAX_TILE);
-    let k = p.a_layout.cols;
+    let ks = p.k.clone();
+    let k = ks.len();
     if rows.is_empty() || cols.is_empty() {
         return;
     }
@@ -118,9 +121,9 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     let mut tile = [0.0f32; MAX_TILE];
     for jc in cols.clone().step_by(NC) {
         let nc = NC.min(cols.end - jc);
-        for pc in (0..k).step_by(kc_size) {
-            let kc = kc_size.min(k - pc);
-            let (first, last) = (pc == 0, pc + kc == k);
+        for pc in ks.clone().step_by(kc_size) {
+            let kc = kc_size.min(ks.end - pc);
+            let (first, last) = (pc == ks.start, pc + kc == ks.end);
             for (q, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                 let cn = NR.min(jc + nc - j0);
                 p.b_layout.col_offsets(j0, &mut col_offsets[..cn]);

@@ -182,8 +182,7 @@ pub fn sgemm_with(
             "is not supported by this CPU",
         ));
     }
-    let (m, k) = a.dim();
-    let n = b.dim().1;
+    let k = a.dim().1;
     let problem = Problem {
         a: a.ptr,
         a_layout: a.layout,
@@ -192,13 +191,30 @@ pub fn sgemm_with(
         c: c.ptr,
         c_layout: c.layout,
         epilogue,
+        k: 0..k,
     };
+    execute(kernel, parallel, &problem);
+    Ok(())
+}
+
+/// Runs a checked product: split-K, or C split between tasks, or on this thread.
+fn execute(kernel: Kernel, parallel: bool, problem: &Problem<'_>) {
+    let (m, k, n) = (
+        problem.a_layout.rows,
+        problem.k.len(),
+        problem.b_layout.cols,
+    );
     let (mr, nr) = kernel.tile();
+    let chunks = split_k_chunks(m, n, k, (mr, nr));
+    if chunks > 1 {
+        split_k(kernel, parallel, problem, chunks);
+        return;
+    }
     let work = m.saturating_mul(n).saturating_mul(k.max(1));
     let threads = rayon::current_num_threads();
     if !parallel || threads == 1 || work < MIN_PARALLEL_WORK {
-        kernel.run(&problem, 0..m, 0..n);
-        return Ok(());
+        kernel.run(problem, 0..m, 0..n);
+        return;
     }
     // Split the longer side of C into whole tiles: at least one task per thread, up to four
     // while each keeps four tiles or more. Every task packs the other operand once, so fewer
@@ -209,15 +225,78 @@ pub fn sgemm_with(
     if n >= m {
         let chunk = n.div_ceil(tasks(n, nr)).next_multiple_of(nr);
         (0..n.div_ceil(chunk)).into_par_iter().for_each(|t| {
-            kernel.run(&problem, 0..m, t * chunk..((t + 1) * chunk).min(n));
+            kernel.run(problem, 0..m, t * chunk..((t + 1) * chunk).min(n));
         });
     } else {
         let chunk = m.div_ceil(tasks(m, mr)).next_multiple_of(mr);
         (0..m.div_ceil(chunk)).into_par_iter().for_each(|t| {
-            kernel.run(&problem, t * chunk..((t + 1) * chunk).min(m), 0..n);
+            kernel.run(problem, t * chunk..((t + 1) * chunk).min(m), 0..n);
         });
     }
-    Ok(())
+}
+
+/// K values per chunk of a split-K product, at least.
+const SPLIT_K_MIN: usize = 2048;
+
+/// How many K chunks a product is split into: more than one only when C has at most four tiles
+/// and K is long, as in the weight gradient of a first convolution (`[32, 43264] x [43264, 9]`),
+/// where splitting C cannot feed two threads. The count depends on the sizes alone.
+fn split_k_chunks(m: usize, n: usize, k: usize, (mr, nr): (usize, usize)) -> usize {
+    if m.div_ceil(mr) * n.div_ceil(nr) > 4 || k < 8 * SPLIT_K_MIN {
+        return 1;
+    }
+    (k / SPLIT_K_MIN).min(16)
+}
+
+/// Computes `chunks` partial products over consecutive K ranges (in parallel when asked), then
+/// adds them in chunk order and applies the epilogue: the same sum for any thread count.
+fn split_k(kernel: Kernel, parallel: bool, p: &Problem<'_>, chunks: usize) {
+    let (m, n, k) = (p.a_layout.rows, p.b_layout.cols, p.k.len());
+    let len = k.div_ceil(chunks);
+    let area = m * n;
+    let mut partial = vec![0.0f32; chunks * area];
+    let part_layout = layout::Layout {
+        rows: m,
+        cols: n,
+        row_stride: n as isize,
+        col_stride: 1,
+        group: n.max(1),
+        group_stride: 0,
+    };
+    let run_chunk = |(i, out): (usize, &mut [f32])| {
+        let chunk = Problem {
+            a: p.a,
+            a_layout: p.a_layout,
+            b: p.b,
+            b_layout: p.b_layout,
+            c: out.as_mut_ptr(),
+            c_layout: part_layout,
+            epilogue: Epilogue::default(),
+            k: i * len..((i + 1) * len).min(k),
+        };
+        kernel.run(&chunk, 0..m, 0..n);
+    };
+    if parallel {
+        partial.par_chunks_mut(area).enumerate().for_each(run_chunk);
+    } else {
+        partial.chunks_mut(area).enumerate().for_each(run_chunk);
+    }
+    let ep = &p.epilogue;
+    for i in 0..m {
+        for j in 0..n {
+            let sum = (0..chunks).fold(0.0f32, |acc, c| acc + partial[c * area + i * n + j]);
+            let off = i as isize * p.c_layout.row_stride + p.c_layout.col_offset(j);
+            // SAFETY: (i, j) is an element of C, which this call borrows uniquely.
+            unsafe {
+                let d = p.c.offset(off);
+                let mut v = ep.alpha * sum;
+                if ep.beta != 0.0 {
+                    v += ep.beta * *d;
+                }
+                *d = ep.activate(v + ep.row_bias(i) + ep.col_bias(j));
+            }
+        }
+    }
 }
 
 fn check(a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<'_>, ep: &Epilogue<'_>) -> Result<()> {
@@ -277,6 +356,7 @@ pub(crate) unsafe fn gemm_strided(
         c,
         c_layout: layout(m, n, rsc, csc),
         epilogue: Epilogue::default().alpha(alpha).beta(beta),
+        k: 0..k,
     };
-    Kernel::best().run(&problem, 0..m, 0..n);
+    execute(Kernel::best(), false, &problem);
 }
