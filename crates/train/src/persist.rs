@@ -49,8 +49,9 @@ impl<F: Float + Score> Model<F> {
     /// Reads a file written by [`Model::save`] (or `Sequential::save`) and compiles the network
     /// with `loss`, `optimizer` and `metrics`. When the file holds optimizer state, it is loaded
     /// into `optimizer`, which must be of the same kind (Adam for Adam state, ...): training
-    /// then continues exactly as if it had never stopped (dropout masks excepted: their random
-    /// position is not stored).
+    /// then continues exactly as if it had never stopped (dropout streams included). Tensor
+    /// checksums are verified; a file without them (written before they existed) loads without
+    /// a word here: read it with `neurite_layers::model_file::ModelReader` to get the warning.
     ///
     /// # Errors
     /// [`TrainError::ModelFile`] for a missing, truncated, corrupt or mismatched file, and
