@@ -115,23 +115,7 @@ pub fn batches_of<'a, X: Clone, Y: Clone>(
     config: BatchConfig,
     epoch: u64,
 ) -> Result<ViewBatches<'a, X, Y>> {
-    let op = "batches_of";
-    if config.batch_size == 0 {
-        return Err(DataError::arg(op, "batch_size", "must be at least 1"));
-    }
-    if x.ndim() == 0 || y.ndim() == 0 {
-        return Err(DataError::arg(
-            op,
-            "x, y",
-            "need a sample axis (rank at least 1)",
-        ));
-    }
-    if x.len_of(Axis(0)) != y.len_of(Axis(0)) {
-        return Err(DataError::CountMismatch {
-            images: x.len_of(Axis(0)),
-            labels: y.len_of(Axis(0)),
-        });
-    }
+    check_inputs("batches_of", x.shape(), y.shape(), &config)?;
     let len = y.len_of(Axis(0));
     Ok(ViewBatches {
         order: config.order(len, epoch),
@@ -141,6 +125,24 @@ pub fn batches_of<'a, X: Clone, Y: Clone>(
         x,
         y,
     })
+}
+
+/// What both batch iterators need of their inputs: a batch size, a sample axis, equal lengths.
+fn check_inputs(op: &'static str, x: &[usize], y: &[usize], config: &BatchConfig) -> Result<()> {
+    if config.batch_size == 0 {
+        return Err(DataError::arg(op, "batch_size", "must be at least 1"));
+    }
+    let (Some(&images), Some(&labels)) = (x.first(), y.first()) else {
+        return Err(DataError::arg(
+            op,
+            "x, y",
+            "need a sample axis (rank at least 1)",
+        ));
+    };
+    if images != labels {
+        return Err(DataError::CountMismatch { images, labels });
+    }
+    Ok(())
 }
 
 /// The batches of one epoch over borrowed arrays (see [`batches_of`]).
@@ -210,24 +212,9 @@ where
     /// A batcher over `x` and `y`, which must have the same length along axis 0.
     pub fn new(x: ArrayD<X>, y: ArrayD<Y>, config: BatchConfig) -> Result<Self> {
         let op = "Batcher::new";
-        if config.batch_size == 0 {
-            return Err(DataError::arg(op, "batch_size", "must be at least 1"));
-        }
+        check_inputs(op, x.shape(), y.shape(), &config)?;
         if config.prefetch == 0 {
             return Err(DataError::arg(op, "prefetch", "must be at least 1"));
-        }
-        if x.ndim() == 0 || y.ndim() == 0 {
-            return Err(DataError::arg(
-                op,
-                "x, y",
-                "need a sample axis (rank at least 1)",
-            ));
-        }
-        if x.len_of(Axis(0)) != y.len_of(Axis(0)) {
-            return Err(DataError::CountMismatch {
-                images: x.len_of(Axis(0)),
-                labels: y.len_of(Axis(0)),
-            });
         }
         // Gathering copies whole rows from contiguous memory.
         let x = if x.is_standard_layout() {

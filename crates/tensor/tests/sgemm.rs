@@ -256,26 +256,7 @@ fn agrees_with_matrixmultiply_on_a_convolution_sized_product() {
     let (m, k, n) = (64, 288, 1300);
     let a = matrix(m, k, 7);
     let b = matrix(k, n, 8);
-    let mut want = Array2::<f32>::zeros((m, n));
-    // SAFETY: standard-layout m x k, k x n and m x n arrays.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            want.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+    let want = matrixmultiply_product(a.view(), b.view());
     for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
         let mut got = Array2::<f32>::zeros((m, n));
         sgemm_with(
@@ -363,26 +344,7 @@ fn split_k_products_match_and_do_not_depend_on_the_split() {
     let a = matrix(m, k, 11);
     let b_stored = matrix(n, k, 12); // used transposed, as the im2col columns are
     let b = b_stored.t();
-    let mut want = Array2::<f32>::zeros((m, n));
-    // SAFETY: a is m x k row-major, b is k x n with strides (1, k), want is m x n row-major.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b_stored.as_ptr(),
-            1,
-            k as isize,
-            0.0,
-            want.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+    let want = matrixmultiply_product(a.view(), b);
     let bias: Vec<f32> = (0..m).map(|i| i as f32 * 0.1 - 1.0).collect();
     for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
         let mut results = Vec::new();
@@ -415,4 +377,33 @@ fn split_k_products_match_and_do_not_depend_on_the_split() {
             "{kernel:?}"
         );
     }
+}
+
+/// `a * b` by matrixmultiply's sgemm, the reference: any strides.
+fn matrixmultiply_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let mut c = Array2::<f32>::zeros((m, n));
+    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
+    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
+    // SAFETY: the views describe m x k and k x n matrices with these strides; c is m x n
+    // row-major and does not alias them.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    c
 }
