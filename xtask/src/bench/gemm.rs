@@ -68,7 +68,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })?;
             ours[slot] = flops / t / 1e9;
             let t = with_threads(threads, || {
-                best_time(args.budget, 3, || matrixmultiply_parallel(&a, &b, &mut c))
+                best_time(args.budget, 3, || {
+                    let (no, a, b) = (Transpose::No, a.view(), b.view());
+                    gemm_matrixmultiply(a, no, b, no, c.view_mut());
+                })
             })?;
             mm[slot] = flops / t / 1e9;
             if args.json {
@@ -194,7 +197,8 @@ fn transpose(yes: bool) -> Transpose {
     if yes { Transpose::Yes } else { Transpose::No }
 }
 
-/// matrixmultiply's sgemm on (possibly transposed) operands, columns of C split over the pool.
+/// matrixmultiply's sgemm (the reference the kernels are tested against) on (possibly
+/// transposed) operands, columns of C split over the pool's threads.
 fn gemm_matrixmultiply(
     a: ArrayView2<'_, f32>,
     ta: Transpose,
@@ -294,39 +298,6 @@ fn mlp_shapes(args: &Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// matrixmultiply's sgemm (the reference the kernels are tested against), rows of C split over
-/// the pool's threads as `gemm` splits them.
-fn matrixmultiply_parallel(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    let chunk = m.div_ceil(rayon::current_num_threads()).max(8);
-    a.axis_chunks_iter(ndarray::Axis(0), chunk)
-        .into_par_iter()
-        .zip(c.axis_chunks_iter_mut(ndarray::Axis(0), chunk))
-        .for_each(|(a, mut c)| {
-            let rows = a.nrows();
-            // SAFETY: standard-layout rows x k, k x n and rows x n blocks.
-            unsafe {
-                matrixmultiply::sgemm(
-                    rows,
-                    k,
-                    n,
-                    1.0,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    b.as_ptr(),
-                    n as isize,
-                    1,
-                    0.0,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
-        });
 }
 
 /// im2col and col2im of the reference CNN's convolutions at batch 64, in GB/s of the column
