@@ -5,7 +5,7 @@
 mod common;
 
 use common::random;
-use ndarray::{Array2, Array3, ArrayView2, Ix2, Ix3};
+use ndarray::{Array2, Array3, ArrayView2, Ix2};
 use neurite_tensor::{Bias, Epilogue, Kernel, MatMut, MatRef, sgemm_with};
 use proptest::prelude::*;
 
@@ -60,7 +60,7 @@ impl Operand {
 
     /// Runs `f` on a writable view in this storage, then copies the result back to `plain`.
     fn write(&mut self, f: impl FnOnce(MatMut<'_>)) {
-        let (groups, plane) = (self.wide.shape()[0], self.wide.shape()[2]);
+        let plane = self.wide.shape()[2];
         match self.how {
             Store::Plain => f(MatMut::new(self.plain.view_mut())),
             Store::Transposed => {
@@ -72,7 +72,6 @@ impl Operand {
                 for ((g, r, p), &v) in self.wide.indexed_iter() {
                     self.plain[(r, g * plane + p)] = v;
                 }
-                let _ = groups;
             }
         }
     }
@@ -300,7 +299,6 @@ fn wide_output_writes_nchw_planes_in_place() {
     for ((s, r, q), &v) in out.indexed_iter() {
         assert!((v - full[(r, s * p + q)]).abs() < 1e-5);
     }
-    let _ = out.into_dimensionality::<Ix3>();
 }
 
 #[test]
