@@ -30,5 +30,5 @@ pub use callbacks::{
 pub use config::{FitConfig, Validation};
 pub use error::{Result, TrainError};
 pub use history::{EpochLogs, History};
-pub use model::{Evaluation, Model, predict};
+pub use model::{Evaluation, Model, inference_chunk, predict};
 pub use progress::Verbosity;

@@ -400,7 +400,7 @@ const INFERENCE_CHUNK_VALUES: usize = 3 << 19;
 
 /// Samples per forward chunk: as many as keep the largest per-sample activation within
 /// [`INFERENCE_CHUNK_VALUES`] (64 for the reference CNN, 1900 for the MLP), at least 16.
-fn inference_chunk<F: Float>(network: &Sequential<F>) -> usize {
+pub fn inference_chunk<F: Float>(network: &Sequential<F>) -> usize {
     let input = network.input_shape().unwrap_or(&[]);
     let largest = std::iter::once(input)
         .chain(

@@ -80,6 +80,49 @@ pub fn profile(model: &mut Sequential<f32>, batch: usize, steps: usize) -> anyho
     })
 }
 
+/// Profiles inference: `Mode::Infer` forward passes of batches of `batch` MNIST-sized images,
+/// as `predict` runs them, over `steps` timed passes. Backward times are zero.
+pub fn profile_inference(
+    model: &mut Sequential<f32>,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<Profile> {
+    let mut rng = Rng::new(1);
+    let x = ArrayD::from_shape_simple_fn(IxDyn(&[batch, 1, 28, 28]), || rng.next_f32());
+    let layers = model.layers_mut();
+    let n = layers.len();
+    let (mut fwd, mut total) = (vec![0.0; n], 0.0);
+    for step in 0..steps + WARMUP {
+        let timed = step >= WARMUP;
+        let start = Instant::now();
+        for i in 0..n {
+            let t = Instant::now();
+            let (done, rest) = layers.split_at_mut(i);
+            let input = if i == 0 {
+                x.view()
+            } else {
+                done[i - 1].output()
+            };
+            rest[0].forward(input, Mode::Infer)?;
+            if timed {
+                fwd[i] += t.elapsed().as_secs_f64();
+            }
+        }
+        if timed {
+            total += start.elapsed().as_secs_f64();
+        }
+    }
+    let steps = steps as f64;
+    Ok(Profile {
+        layers: layers
+            .iter()
+            .zip(&fwd)
+            .map(|(l, f)| (l.name().to_string(), f / steps, 0.0))
+            .collect(),
+        step: total / steps,
+    })
+}
+
 /// The profile as indented text lines.
 pub fn print(title: &str, p: &Profile) {
     println!(

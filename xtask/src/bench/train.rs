@@ -187,6 +187,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     kind.batch_size()
                 );
                 super::profile::print(&title, &p);
+                let chunk = neurite::train::inference_chunk(&network).min(EVAL_BATCH);
+                let p = super::with_threads(threads, || {
+                    super::profile::profile_inference(&mut network, chunk, 200)
+                })??;
+                let title = format!(
+                    "{} inference, chunks of {chunk}, {threads} thread(s)",
+                    kind.name()
+                );
+                super::profile::print(&title, &p);
             }
             eprintln!("neurite {} with {threads} thread(s)...", kind.name());
             let ours = train_neurite(kind, threads, args.epochs, &data)?;
