@@ -166,16 +166,18 @@ impl<F: Float> Layer<F> for MaxPooling2D<F> {
         check_batch(&describe, input.shape(), &sample)?;
         let shape = [input.shape()[0], sample[0], win.out_h, win.out_w];
         ensure_shape(&mut self.y, &shape);
-        if self.argmax.shape() != shape {
-            self.argmax = ndarray::ArrayD::zeros(IxDyn(&shape));
-        }
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
         let y = self.y.view_mut().into_dimensionality::<Ix4>().expect("4-D");
-        let argmax = self
-            .argmax
-            .view_mut()
-            .into_dimensionality::<Ix4>()
-            .expect("4-D");
+        // Only training needs the winners' positions; inference skips recording them.
+        let argmax = if mode == Mode::Train {
+            if self.argmax.shape() != shape {
+                self.argmax = ndarray::ArrayD::zeros(IxDyn(&shape));
+            }
+            let argmax = self.argmax.view_mut();
+            Some(argmax.into_dimensionality::<Ix4>().expect("4-D"))
+        } else {
+            None
+        };
         max_pool2d(x, &win, y, argmax).in_layer(describe)?;
         self.cached = mode == Mode::Train;
         Ok(self.y.view())

@@ -46,11 +46,12 @@ fn contiguous_mut<'a, T>(
     })
 }
 
-/// Max pooling: writes the maximum of each window into `out` `[N, C, OH, OW]` and its position
-/// (`iy * W + ix` within the plane) into `argmax`, for the backward pass.
+/// Max pooling: writes the maximum of each window into `out` `[N, C, OH, OW]` and, when
+/// `argmax` is given (training), its position (`iy * W + ix` within the plane) for the backward
+/// pass. Inference passes `None` and gets the same values from a branch-free loop.
 ///
 /// Padding cells never win (they act as -inf). A NaN in a window propagates to the output, as in
-/// PyTorch and TensorFlow.
+/// PyTorch and TensorFlow; of equal values the first in row-major order wins.
 ///
 /// # Errors
 /// [`TensorError::ShapeMismatch`] when the shapes do not fit `win` or an output is not contiguous.
@@ -58,24 +59,39 @@ pub fn max_pool2d<F: Float>(
     x: ArrayView4<'_, F>,
     win: &Window2d,
     mut out: ArrayViewMut4<'_, F>,
-    mut argmax: ArrayViewMut4<'_, u32>,
+    argmax: Option<ArrayViewMut4<'_, u32>>,
 ) -> Result<()> {
     const OP: &str = "max_pool2d";
     check_input(OP, x.shape(), win)?;
     let want = out_shape(x.shape(), win);
     let out = contiguous_mut(OP, "output", &mut out, &want)?;
-    let argmax = contiguous_mut(OP, "argmax", &mut argmax, &want)?;
+    let mut argmax = argmax;
+    let argmax = match argmax.as_mut() {
+        Some(a) => Some(contiguous_mut(OP, "argmax", a, &want)?),
+        None => None,
+    };
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
     let (plane_in, plane_out) = (win.in_len(), win.out_len());
     if plane_out == 0 {
         return Ok(());
     }
-    x.par_chunks(plane_in)
+    let planes = x
+        .par_chunks(plane_in)
         .zip(out.par_chunks_mut(plane_out))
-        .zip(argmax.par_chunks_mut(plane_out))
-        .with_min_len(planes_per_task(plane_in))
-        .for_each(|((x, out), argmax)| max_pool_plane(x, win, out, argmax));
+        .with_min_len(planes_per_task(plane_in));
+    match argmax {
+        Some(argmax) => planes
+            .zip(argmax.par_chunks_mut(plane_out))
+            .for_each(|((x, out), argmax)| max_pool_plane(x, win, out, argmax)),
+        None if is_2x2_stride_2(win) => {
+            planes.for_each(|(x, out)| max_pool_plane_2x2_values(x, win, out))
+        }
+        None => planes.for_each(|(x, out)| {
+            let mut argmax = vec![0; plane_out];
+            max_pool_plane(x, win, out, &mut argmax)
+        }),
+    }
     Ok(())
 }
 
@@ -85,21 +101,34 @@ fn planes_per_task(plane_len: usize) -> usize {
     (16_384 / plane_len.max(1)).max(1)
 }
 
-/// Max pooling of one plane.
-fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
+/// The common 2x2 window with stride 2 and no padding.
+fn is_2x2_stride_2(win: &Window2d) -> bool {
     let unpadded =
         win.pad_top == 0 && win.pad_left == 0 && win.pad_bottom == 0 && win.pad_right == 0;
-    if unpadded && (win.kernel_h, win.kernel_w, win.stride_h, win.stride_w) == (2, 2, 2, 2) {
+    unpadded && (win.kernel_h, win.kernel_w, win.stride_h, win.stride_w) == (2, 2, 2, 2)
+}
+
+/// Whether `v` replaces `best` as a window's maximum: it is larger, or it is the window's first
+/// NaN (a NaN, once in, stays).
+#[inline(always)]
+fn wins<F: Float>(best: F, v: F) -> bool {
+    v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// Max pooling of one plane.
+fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
+    if is_2x2_stride_2(win) {
         return max_pool_plane_2x2(x, win, out, argmax);
     }
+    let unpadded =
+        win.pad_top == 0 && win.pad_left == 0 && win.pad_bottom == 0 && win.pad_right == 0;
     for oy in 0..win.out_h {
         for ox in 0..win.out_w {
             let mut best = F::neg_infinity();
             let mut best_at = u32::MAX;
             let mut consider = |at: usize| {
                 let v = x[at];
-                // A NaN wins once and then stays, so NaN propagates.
-                if best_at == u32::MAX || v > best || (v.is_nan() && !best.is_nan()) {
+                if best_at == u32::MAX || wins(best, v) {
                     best = v;
                     best_at = at as u32;
                 }
@@ -126,11 +155,10 @@ fn max_pool_plane<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut
     }
 }
 
-/// The common 2x2, stride 2, unpadded case: the four cells read from two row slices, compared
-/// in the same order (and with the same NaN rule) as the general loop.
+/// The 2x2, stride 2 case: the four cells read from two row slices, compared in the same
+/// order (and with the same NaN rule) as the general loop.
 fn max_pool_plane_2x2<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: &mut [u32]) {
     let (in_w, out_w) = (win.in_w, win.out_w);
-    let wins = |best: F, v: F| v > best || (v.is_nan() && !best.is_nan());
     for oy in 0..win.out_h {
         let top = 2 * oy * in_w;
         let (r0, r1) = (
@@ -153,6 +181,26 @@ fn max_pool_plane_2x2<F: Float>(x: &[F], win: &Window2d, out: &mut [F], argmax: 
             }
             *o = best;
             *a = at as u32;
+        }
+    }
+}
+
+/// [`max_pool_plane_2x2`] without the winners' positions, for inference: pairwise maxima
+/// with no branches, which the compiler turns into vector code. "First maximum wins, a NaN
+/// stays" is associative, so pairing the cells gives exactly the sequential loop's values.
+fn max_pool_plane_2x2_values<F: Float>(x: &[F], win: &Window2d, out: &mut [F]) {
+    let (in_w, out_w) = (win.in_w, win.out_w);
+    let max = |best: F, v: F| if wins(best, v) { v } else { best };
+    for (oy, out) in out.chunks_exact_mut(out_w).enumerate() {
+        let top = 2 * oy * in_w;
+        let r0 = &x[top..top + 2 * out_w];
+        let r1 = &x[top + in_w..top + in_w + 2 * out_w];
+        for ((o, a), b) in out
+            .iter_mut()
+            .zip(r0.chunks_exact(2))
+            .zip(r1.chunks_exact(2))
+        {
+            *o = max(max(a[0], a[1]), max(b[0], b[1]));
         }
     }
 }

@@ -84,7 +84,7 @@ fn check<F: Float>(p: &PoolProblem) {
     // Forward, both pools.
     let mut max_out = Array4::<F>::zeros(out_shape);
     let mut argmax = Array4::<u32>::zeros(out_shape);
-    max_pool2d(x.view(), &win, max_out.view_mut(), argmax.view_mut()).unwrap();
+    max_pool2d(x.view(), &win, max_out.view_mut(), Some(argmax.view_mut())).unwrap();
     let mut avg_out = Array4::<F>::zeros(out_shape);
     avg_pool2d(x.view(), &win, avg_out.view_mut()).unwrap();
     let want_max = Array4::from_shape_fn(out_shape, |(i, c, oy, ox)| {
@@ -165,6 +165,29 @@ proptest! {
         check::<f32>(&p);
         check::<f64>(&p);
     }
+
+    /// Inference (no argmax) gives the training path's values bit for bit, for the 2x2 fast
+    /// path and the general one, with ties (signed zeros, repeats) and NaNs in the input.
+    #[test]
+    fn max_pool_without_argmax_gives_the_same_bits(
+        n in 1..3usize, c in 1..3usize, h in 2..20usize, w in 2..20usize,
+        k in 1..4usize, stride in 1..4usize, cells in proptest::collection::vec(0..6u8, 800)
+    ) {
+        let values = [0.0f32, -0.0, 1.0, -2.0, f32::NAN, 1.0];
+        let x = Array4::from_shape_fn((n, c, h, w), |(a, b, y, xx)| {
+            values[cells[(((a * c + b) * h + y) * w + xx) % cells.len()] as usize]
+        });
+        let (k, s) = if k == 2 { ((2, 2), (2, 2)) } else { ((k.min(h), k.min(w)), (stride, stride)) };
+        let win = Window2d::new((h, w), k, s, Padding::Valid).unwrap();
+        let shape = (n, c, win.out_h, win.out_w);
+        let (mut with, mut without) = (Array4::<f32>::zeros(shape), Array4::<f32>::zeros(shape));
+        let mut arg = Array4::<u32>::zeros(shape);
+        max_pool2d(x.view(), &win, with.view_mut(), Some(arg.view_mut())).unwrap();
+        max_pool2d(x.view(), &win, without.view_mut(), None).unwrap();
+        for (a, b) in with.iter().zip(&without) {
+            prop_assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
 }
 
 /// Ties go to the first cell in row-major window order, in the fast path as in the general one.
@@ -177,7 +200,7 @@ fn max_pool_ties_pick_the_first_cell() {
         let win = Window2d::new((4, 6), (2, 2), stride, Padding::Valid).unwrap();
         let mut out = Array4::<f32>::zeros((1, 1, win.out_h, win.out_w));
         let mut arg = Array4::<u32>::zeros((1, 1, win.out_h, win.out_w));
-        max_pool2d(x.view(), &win, out.view_mut(), arg.view_mut()).unwrap();
+        max_pool2d(x.view(), &win, out.view_mut(), Some(arg.view_mut())).unwrap();
         for ((_, _, oy, ox), &at) in arg.indexed_iter() {
             let (y0, x0) = (oy * stride.0, ox * stride.1);
             let cells = [(y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)];
@@ -205,7 +228,7 @@ fn max_pool_propagates_nan() {
     let win = Window2d::new((2, 2), (2, 2), (2, 2), Padding::Valid).unwrap();
     let mut out = Array4::<f32>::zeros((1, 1, 1, 1));
     let mut arg = Array4::<u32>::zeros((1, 1, 1, 1));
-    max_pool2d(x.view(), &win, out.view_mut(), arg.view_mut()).unwrap();
+    max_pool2d(x.view(), &win, out.view_mut(), Some(arg.view_mut())).unwrap();
     assert!(out[[0, 0, 0, 0]].is_nan());
     assert_eq!(arg[[0, 0, 0, 0]], 2);
 }
@@ -229,7 +252,7 @@ fn wrong_shapes_are_errors() {
     let x = Array4::<f32>::zeros((1, 1, 4, 4));
     let mut out = Array4::<f32>::zeros((1, 1, 3, 3));
     let mut arg = Array4::<u32>::zeros((1, 1, 3, 3));
-    assert!(max_pool2d(x.view(), &win, out.view_mut(), arg.view_mut()).is_err());
+    assert!(max_pool2d(x.view(), &win, out.view_mut(), Some(arg.view_mut())).is_err());
     // A transposed (non-contiguous) output buffer is refused rather than written wrongly.
     let mut t = Array4::<f32>::zeros((1, 1, 2, 2));
     let tv = t.view_mut().permuted_axes([0, 1, 3, 2]);
