@@ -6,7 +6,9 @@ mod common;
 
 use common::random;
 use ndarray::{Array2, Array3, ArrayView2, Ix2};
-use neurite_tensor::{Bias, Epilogue, Kernel, MatMut, MatRef, sgemm_with};
+use neurite_tensor::{
+    Bias, Epilogue, Kernel, MatMut, MatRef, Padding, Window2d, im2col_wide, sgemm_with,
+};
 use proptest::prelude::*;
 
 /// How an operand of logical shape `[rows, G * P]` is stored.
@@ -404,4 +406,58 @@ fn matrixmultiply_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Arr
         );
     }
     c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The unfolded view of an input, read in place, gives the same bits as the unfolded matrix
+    /// written out by `im2col_wide`: as B (a convolution's forward) and transposed (its weight
+    /// gradient), for every kernel, strides included, from a slice of a larger array.
+    #[test]
+    fn unfolded_view_matches_the_unfolded_matrix(
+        n in 1..4usize, c in 1..5usize, h in 1..12usize, w in 1..12usize,
+        kh in 1..4usize, kw in 1..4usize, stride in 1..3usize, f in 1..20usize, seed in any::<u64>()
+    ) {
+        let (kh, kw) = (kh.min(h), kw.min(w));
+        let win = Window2d::new((h, w), (kh, kw), (stride, stride), Padding::Valid).unwrap();
+        let big = random::<f32>(&[n + 1, c + 1, h + 2, w + 1], seed)
+            .into_dimensionality::<ndarray::Ix4>()
+            .unwrap();
+        let x = big.slice(ndarray::s![1.., ..c, 1..h + 1, ..w]);
+        let (ckk, np) = (c * kh * kw, n * win.out_len());
+        let mut cols = Array2::<f32>::zeros((ckk, np));
+        im2col_wide(x, &win, cols.view_mut()).unwrap();
+        let weight = matrix(f, ckk, seed ^ 1);
+        let d_z = matrix(f, np, seed ^ 2);
+        for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+            let product = |a: MatRef<'_>, b: MatRef<'_>, rows: usize, cols: usize| {
+                let mut out = Array2::<f32>::zeros((rows, cols));
+                sgemm_with(kernel, true, a, b, MatMut::new(out.view_mut()), Epilogue::default())
+                    .unwrap();
+                out
+            };
+            let view = MatRef::im2col(x, &win).unwrap();
+            prop_assert_eq!(view.dim(), (ckk, np));
+            let fwd_view = product(MatRef::new(weight.view()), view, f, np);
+            let fwd_cols = product(MatRef::new(weight.view()), MatRef::new(cols.view()), f, np);
+            prop_assert_eq!(bits(&fwd_view), bits(&fwd_cols), "{:?} forward", kernel);
+            let dw_view = product(MatRef::new(d_z.view()), view.t(), f, ckk);
+            let dw_cols = product(MatRef::new(d_z.view()), MatRef::new(cols.t()), f, ckk);
+            prop_assert_eq!(bits(&dw_view), bits(&dw_cols), "{:?} weight gradient", kernel);
+        }
+    }
+}
+
+fn bits(a: &Array2<f32>) -> Vec<u32> {
+    a.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn a_padded_window_has_no_unfolded_view() {
+    let x = ndarray::Array4::<f32>::zeros((1, 1, 4, 4));
+    let same = Window2d::new((4, 4), (3, 3), (1, 1), Padding::Same).unwrap();
+    assert!(MatRef::im2col(x.view(), &same).is_err());
+    let other = Window2d::new((5, 4), (3, 3), (1, 1), Padding::Valid).unwrap();
+    assert!(MatRef::im2col(x.view(), &other).is_err());
 }

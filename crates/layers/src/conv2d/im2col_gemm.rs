@@ -7,10 +7,14 @@
 //! CNN's third convolution.)
 //!
 //! For f32 the forward writes its NCHW output straight from the GEMM's registers, bias and ReLU
-//! applied on the way ([`sgemm`] with a wide output). Other types and activations take the
-//! generic route: a `[F, N * OH * OW]` product, scattered to NCHW with the bias, then the
-//! activation. In backward the ReLU derivative is applied while the output gradient is gathered
-//! into the `[F, N * OH * OW]` layout the products read, so it costs no pass of its own.
+//! applied on the way ([`sgemm`] with a wide output). Without padding it does not unfold the
+//! input at all: the GEMM packs the columns of `cols` straight from `x` ([`MatRef::im2col`]),
+//! in forward and again for the weight gradient (training keeps a copy of `x`, a ninth of
+//! `cols` for a 3x3 window). Padded windows, other types and other activations take the
+//! generic route: `cols` written out, a `[F, N * OH * OW]` product, scattered to NCHW with the
+//! bias, then the activation. In backward the ReLU derivative is applied while the output
+//! gradient is gathered into the `[F, N * OH * OW]` layout the products read, so it costs no
+//! pass of its own.
 
 use ndarray::{
     Array2, Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, Zip,
@@ -51,10 +55,23 @@ impl Geometry {
     }
 }
 
+/// Where the weight gradient finds the unfolded input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unfolded {
+    /// In `cols`, written out by `im2col_wide`.
+    Written,
+    /// Read in place from the copy of the input in `x`.
+    InPlace,
+}
+
 /// The buffers one batch needs, sized on first use and kept while the batch size stays.
 pub(super) struct Buffers<F: Float> {
+    /// Which of `cols` and `x` holds the unfolded input of the last forward.
+    unfolded: Unfolded,
     /// Unfolded input `[C * KH * KW, N * OH * OW]`, kept for the weight gradient.
     pub cols: Array2<F>,
+    /// The input `[N, C, H, W]`, kept for the weight gradient when it is read in place.
+    pub x: Array4<F>,
     /// The product `[F, N * OH * OW]` (generic forward), or the output gradient in that layout.
     pub wide: Array2<F>,
     /// Pre-activation `[N, F, OH, OW]`, when backward needs it (not for ReLU or linear in f32).
@@ -72,7 +89,9 @@ pub(super) struct Buffers<F: Float> {
 impl<F: Float> Default for Buffers<F> {
     fn default() -> Self {
         Buffers {
+            unfolded: Unfolded::Written,
             cols: Array2::zeros((0, 0)),
+            x: Array4::zeros((0, 0, 0, 0)),
             wide: Array2::zeros((0, 0)),
             z: Array4::zeros((0, 0, 0, 0)),
             y: Array4::zeros((0, 0, 0, 0)),
@@ -90,7 +109,8 @@ fn resize<F: Float, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, dim: 
     }
 }
 
-/// `y = act(conv(x, W) + b)` into `bufs.y`, keeping `cols` (and `z` when backward needs it).
+/// `y = act(conv(x, W) + b)` into `bufs.y`, keeping what backward needs when `train`: the
+/// unfolded input (or `x` itself), and `z` for activations other than ReLU and linear.
 ///
 /// # Shapes
 /// `x` `[N, C, H, W]`, `weight` `[F, C * KH * KW]`, `bias` `[F]`.
@@ -100,42 +120,40 @@ pub(super) fn forward<F: Float>(
     weight: ArrayView2<'_, F>,
     bias: Option<ArrayView1<'_, F>>,
     act: Activation,
+    train: bool,
     bufs: &mut Buffers<F>,
 ) -> Result<()> {
-    let (ckk, np) = (g.ckk(), g.n * g.p());
-    resize(&mut bufs.cols, ndarray::Dim([ckk, np]));
     resize(&mut bufs.y, ndarray::Dim(g.output()));
-    im2col_wide(x, &g.win, bufs.cols.view_mut())?;
     // ReLU and linear outputs are written by the GEMM itself; others go through z.
     let direct = matches!(act, Activation::Linear | Activation::Relu);
     if !direct {
         resize(&mut bufs.z, ndarray::Dim(g.output()));
     }
-    let Buffers { cols, z, y, .. } = bufs;
-    let out = if direct { &mut *y } else { &mut *z };
+    let out = if direct { &mut bufs.y } else { &mut bufs.z };
     let out3 = out
         .view_mut()
         .into_shape_with_order((g.n, g.f, g.p()))
         .expect("standard layout");
-    let fused = (
-        F::as_f32(weight),
-        F::as_f32(cols.view()),
-        F::as_f32_mut(out3),
-    );
+    let in_place = F::as_f32(x).and_then(|x| MatRef::im2col(x, &g.win).ok());
+    let fused = (F::as_f32(weight), in_place, F::as_f32_mut(out3));
     if let (Some(w), Some(cols), Some(out)) = fused {
         let bias = bias.map(|b| F::as_f32(b).expect("f32 like the weight"));
         let bias = bias.as_ref().and_then(|b| b.as_slice());
         let epilogue = Epilogue::default()
             .bias(bias.map_or(Bias::None, Bias::Rows))
             .relu(act == Activation::Relu);
-        sgemm(
-            MatRef::new(w),
-            MatRef::new(cols),
-            MatMut::wide(out),
-            epilogue,
-        )?;
+        sgemm(MatRef::new(w), cols, MatMut::wide(out), epilogue)?;
+        bufs.unfolded = Unfolded::InPlace;
+        if train {
+            resize(&mut bufs.x, x.raw_dim());
+            bufs.x.assign(&x);
+        }
     } else {
-        forward_generic(g, weight, bias, &*cols, &mut bufs.wide, out)?;
+        resize(&mut bufs.cols, ndarray::Dim([g.ckk(), g.n * g.p()]));
+        im2col_wide(x, &g.win, bufs.cols.view_mut())?;
+        bufs.unfolded = Unfolded::Written;
+        let out = if direct { &mut bufs.y } else { &mut bufs.z };
+        forward_generic(g, weight, bias, &bufs.cols, &mut bufs.wide, out)?;
         if act == Activation::Relu {
             out.mapv_inplace(relu);
         }
@@ -254,15 +272,30 @@ pub(super) fn backward<F: Float>(
         }
     }
     let wide = bufs.wide.view();
-    gemm(
-        F::one(),
-        wide,
-        Transpose::No,
-        bufs.cols.view(),
-        Transpose::Yes,
-        F::one(),
-        d_w,
-    )?;
+    match bufs.unfolded {
+        Unfolded::InPlace => {
+            let f32s = (
+                F::as_f32(wide),
+                F::as_f32(bufs.x.view()),
+                F::as_f32_mut(d_w),
+            );
+            let (Some(wide), Some(x), Some(d_w)) = f32s else {
+                unreachable!("the unfolded input is read in place only for f32");
+            };
+            let cols = MatRef::im2col(x, &g.win)?;
+            let accumulate = Epilogue::default().beta(1.0);
+            sgemm(MatRef::new(wide), cols.t(), MatMut::new(d_w), accumulate)?;
+        }
+        Unfolded::Written => gemm(
+            F::one(),
+            wide,
+            Transpose::No,
+            bufs.cols.view(),
+            Transpose::Yes,
+            F::one(),
+            d_w,
+        )?,
+    }
     if let Some(d_b) = d_b {
         Zip::from(d_b)
             .and(wide.rows())

@@ -286,6 +286,7 @@ impl<F: Float> Layer<F> for Conv2D<F> {
             weight,
             bias,
             self.cfg.activation,
+            mode == Mode::Train,
             &mut self.bufs,
         )
         .in_layer(describe)?;

@@ -45,7 +45,9 @@ unsafe impl Sync for Problem<'_> {}
 pub(crate) struct Buffers {
     a: Vec<f32>,
     b: Vec<f32>,
-    k_offsets: Vec<isize>,
+    /// Offsets of A's columns and of B's rows in the current K block.
+    a_k_offsets: Vec<isize>,
+    b_k_offsets: Vec<isize>,
 }
 
 /// The `MR x NR` register tile: `tile[i * NR + j] = sum_k a[k * MR + i] * b[k * NR + j]`, with
@@ -114,7 +116,8 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     let kc_size = k.div_ceil(k.div_ceil(kc_target));
     bufs.a.resize(MC.next_multiple_of(MR) * kc_size, 0.0);
     bufs.b.resize(NC.next_multiple_of(NR) * kc_size, 0.0);
-    bufs.k_offsets.resize(kc_size, 0);
+    bufs.a_k_offsets.resize(kc_size, 0);
+    bufs.b_k_offsets.resize(kc_size, 0);
     let (abuf, bbuf) = (bufs.a.as_mut_ptr(), bufs.b.as_mut_ptr());
     let mut col_offsets = [0isize; NR];
     let mut c_offsets = [0isize; NR];
@@ -124,24 +127,19 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
         for pc in ks.clone().step_by(kc_size) {
             let kc = kc_size.min(ks.end - pc);
             let (first, last) = (pc == ks.start, pc + kc == ks.end);
+            let b_k_offsets = &mut bufs.b_k_offsets[..kc];
+            p.b_layout.rows.offsets(pc, b_k_offsets);
             for (q, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                 let cn = NR.min(jc + nc - j0);
-                p.b_layout.col_offsets(j0, &mut col_offsets[..cn]);
+                p.b_layout.cols.offsets(j0, &mut col_offsets[..cn]);
                 // SAFETY: the offsets address B's rows pc..pc + kc and these columns; the
                 // buffer holds ceil(NC / NR) panels of kc_size * NR.
                 unsafe {
-                    pack_b::<NR>(
-                        p.b,
-                        &p.b_layout,
-                        pc,
-                        kc,
-                        &col_offsets[..cn],
-                        bbuf.add(q * kc * NR),
-                    )
+                    pack_b::<NR>(p.b, b_k_offsets, &col_offsets[..cn], bbuf.add(q * kc * NR))
                 };
             }
-            let k_offsets = &mut bufs.k_offsets[..kc];
-            p.a_layout.col_offsets(pc, k_offsets);
+            let k_offsets = &mut bufs.a_k_offsets[..kc];
+            p.a_layout.cols.offsets(pc, k_offsets);
             for ic in rows.clone().step_by(MC) {
                 let mc = MC.min(rows.end - ic);
                 for (q, i0) in (ic..ic + mc).step_by(MR).enumerate() {
@@ -153,7 +151,7 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                 }
                 for (qb, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                     let cn = NR.min(jc + nc - j0);
-                    p.c_layout.col_offsets(j0, &mut c_offsets[..cn]);
+                    p.c_layout.cols.offsets(j0, &mut c_offsets[..cn]);
                     for (qa, i0) in (ic..ic + mc).step_by(MR).enumerate() {
                         let rn = MR.min(ic + mc - i0);
                         // SAFETY: packed panels of kc steps; the tile buffer holds MR * NR.
@@ -222,8 +220,7 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
             }
         }
         for i in 0..MR {
-            let row =
-                p.c.offset((i0 + i) as isize * p.c_layout.row_stride + col_offset);
+            let row = p.c.offset(p.c_layout.rows.offset(i0 + i) + col_offset);
             let row_bias = S::splat(ep.row_bias(i0 + i));
             for (v, &cb) in col_bias.iter().enumerate() {
                 let dst = row.add(v * S::LANES);
@@ -271,7 +268,7 @@ unsafe fn store_tile(
     for i in 0..rn {
         let acc = &tile[i * nr..i * nr + cn];
         // SAFETY: row i0 + i of C exists; the offsets address its columns j0..j0 + cn.
-        let row = unsafe { p.c.offset((i0 + i) as isize * p.c_layout.row_stride) };
+        let row = unsafe { p.c.offset(p.c_layout.rows.offset(i0 + i)) };
         let row_bias = ep.row_bias(i0 + i);
         let finish = |v: f32, j: usize| {
             if !last {
@@ -316,7 +313,7 @@ unsafe fn empty_sum(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>) {
     let ep = &p.epilogue;
     for i in rows {
         for j in cols.clone() {
-            let off = i as isize * p.c_layout.row_stride + p.c_layout.col_offset(j);
+            let off = p.c_layout.rows.offset(i) + p.c_layout.cols.offset(j);
             // SAFETY: (i, j) is an element of C.
             unsafe {
                 let d = p.c.offset(off);

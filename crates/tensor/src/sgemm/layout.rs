@@ -1,68 +1,121 @@
 //! Where each element of a GEMM operand lives in memory.
 //!
 //! An operand is a `rows x cols` matrix whose element `(r, c)` sits at
-//! `r * row_stride + col_offset(c)`. Columns come in groups of `group` (one sample's plane),
-//! group `g` starting at `g * group_stride`. An ordinary strided matrix is a single group; the
-//! "wide" view of an NCHW batch `[N, F, P]` as `[F, N * P]` is `N` groups of `P` columns, which
-//! lets a convolution read its output gradient and write its output in place, with no gather or
-//! scatter pass.
+//! `rows.offset(r) + cols.offset(c)`. Each [`Axis`] splits its index into up to three digits
+//! with a stride each, which covers, with no copy:
+//! - an ordinary strided matrix (one digit per axis) and its transpose;
+//! - the "wide" view of an NCHW batch `[N, F, P]` as `[F, N * P]`: column `c` is the digits
+//!   `(n, p)`, which lets a convolution read its output gradient and write its output in place;
+//! - the unfolded (im2col) view of an unpadded NCHW input as `[C * KH * KW, N * OH * OW]`:
+//!   row `(ci, ky, kx)` and column `(n, oy, ox)` sit at `ci * sC + ky * sH + kx * sW` and
+//!   `n * sN + oy * stride_h * sH + ox * stride_w * sW`, so the packing routines gather the
+//!   convolution's columns straight from the input and no unfolded matrix is ever written.
 
 use std::marker::PhantomData;
 
-use ndarray::{ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3};
+
+use crate::{Result, TensorError, Window2d};
+
+/// One side of an operand: index `i`, read as the digits `(i / (mid * inner), (i / inner) %
+/// mid, i % inner)`, lies at the digits times `strides`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Axis {
+    pub len: usize,
+    mid: usize,
+    inner: usize,
+    strides: [isize; 3],
+}
+
+impl Axis {
+    /// `len` indices `stride` apart.
+    pub fn strided(len: usize, stride: isize) -> Self {
+        // One digit: `max(1)` keeps the divisions defined when empty.
+        Axis {
+            len,
+            mid: 1,
+            inner: len.max(1),
+            strides: [0, 0, stride],
+        }
+    }
+
+    /// `outer * mid * inner` indices with the given digit strides.
+    fn digits(outer: usize, mid: usize, inner: usize, strides: [isize; 3]) -> Self {
+        Axis {
+            len: outer * mid * inner,
+            mid: mid.max(1),
+            inner: inner.max(1),
+            strides,
+        }
+    }
+
+    /// The stride between neighbours, when the axis is one evenly strided run: a single digit,
+    /// or digits whose strides line up (a wide view of one plane, say).
+    #[inline(always)]
+    pub fn uniform_stride(&self) -> Option<isize> {
+        let [s0, s1, s2] = self.strides;
+        let mid_fits = self.len <= self.inner || s1 == self.inner as isize * s2;
+        let outer_fits = self.len <= self.mid * self.inner || s0 == self.mid as isize * s1;
+        (mid_fits && outer_fits).then_some(s2)
+    }
+
+    /// Memory offset of index `i`.
+    #[inline(always)]
+    pub fn offset(&self, i: usize) -> isize {
+        let (hi, inner) = (i / self.inner, i % self.inner);
+        (hi / self.mid) as isize * self.strides[0]
+            + (hi % self.mid) as isize * self.strides[1]
+            + inner as isize * self.strides[2]
+    }
+
+    /// Offsets of indices `i0..i0 + out.len()`, walking the digits without a division per index.
+    #[inline(always)]
+    pub fn offsets(&self, i0: usize, out: &mut [isize]) {
+        let (hi, mut inner) = (i0 / self.inner, i0 % self.inner);
+        let (mut outer, mut mid) = (hi / self.mid, hi % self.mid);
+        let [s0, s1, s2] = self.strides;
+        for o in out {
+            *o = outer as isize * s0 + mid as isize * s1 + inner as isize * s2;
+            inner += 1;
+            if inner == self.inner {
+                inner = 0;
+                mid += 1;
+                if mid == self.mid {
+                    mid = 0;
+                    outer += 1;
+                }
+            }
+        }
+    }
+}
 
 /// Element addressing of one operand (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
-    pub rows: usize,
-    pub cols: usize,
-    pub row_stride: isize,
-    pub col_stride: isize,
-    pub group: usize,
-    pub group_stride: isize,
+    pub rows: Axis,
+    pub cols: Axis,
 }
 
 impl Layout {
-    fn matrix(rows: usize, cols: usize, strides: &[isize]) -> Self {
+    /// A `rows x cols` matrix with strides `[row, col]`.
+    pub fn matrix(rows: usize, cols: usize, strides: &[isize]) -> Self {
         Layout {
-            rows,
-            cols,
-            row_stride: strides[0],
-            col_stride: strides[1],
-            // One group spanning every column; `max(1)` keeps the division defined when empty.
-            group: cols.max(1),
-            group_stride: 0,
+            rows: Axis::strided(rows, strides[0]),
+            cols: Axis::strided(cols, strides[1]),
         }
     }
 
     fn wide(shape: &[usize], strides: &[isize]) -> Self {
         Layout {
-            rows: shape[1],
-            cols: shape[0] * shape[2],
-            row_stride: strides[1],
-            col_stride: strides[2],
-            group: shape[2].max(1),
-            group_stride: strides[0],
+            rows: Axis::strided(shape[1], strides[1]),
+            cols: Axis::digits(shape[0], 1, shape[2], [strides[0], 0, strides[2]]),
         }
     }
 
-    /// Memory offset of column `c` in row 0.
-    #[inline(always)]
-    pub fn col_offset(&self, c: usize) -> isize {
-        (c / self.group) as isize * self.group_stride + (c % self.group) as isize * self.col_stride
-    }
-
-    /// Offsets of columns `c0..c0 + out.len()`, walking the groups without a division per column.
-    #[inline(always)]
-    pub fn col_offsets(&self, c0: usize, out: &mut [isize]) {
-        let (mut g, mut q) = (c0 / self.group, c0 % self.group);
-        for o in out {
-            *o = g as isize * self.group_stride + q as isize * self.col_stride;
-            q += 1;
-            if q == self.group {
-                q = 0;
-                g += 1;
-            }
+    fn transposed(self) -> Self {
+        Layout {
+            rows: self.cols,
+            cols: self.rows,
         }
     }
 }
@@ -107,9 +160,65 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// The unfolded (im2col) view of an unpadded NCHW batch `x` `[N, C, H, W]` under `win`: the
+    /// matrix `[C * KH * KW, N * OH * OW]` whose row `(c, ky, kx)` and column `(n, oy, ox)` hold
+    /// `x[n, c, oy * stride_h + ky, ox * stride_w + kx]`, read where it lies.
+    ///
+    /// # Errors
+    /// [`TensorError::InvalidArgument`] for a padded window (its cells are not in `x`), and
+    /// [`TensorError::ShapeMismatch`] when `x`'s planes are not the window's input.
+    ///
+    /// ```
+    /// use neurite_tensor::{MatRef, Padding, Window2d};
+    /// let x = ndarray::Array4::<f32>::zeros((2, 3, 5, 5));
+    /// let win = Window2d::new((5, 5), (3, 3), (1, 1), Padding::Valid).unwrap();
+    /// let cols = MatRef::im2col(x.view(), &win).unwrap();
+    /// assert_eq!(cols.dim(), (27, 18));
+    /// ```
+    pub fn im2col(x: ArrayView4<'a, f32>, win: &Window2d) -> Result<Self> {
+        if win.pad_top + win.pad_left + win.pad_bottom + win.pad_right != 0 {
+            return Err(TensorError::invalid(
+                "MatRef::im2col",
+                "window",
+                format!("{win:?}"),
+                "is padded; unfold padded inputs with im2col_wide",
+            ));
+        }
+        let [n, c, h, w] = [x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]];
+        if (h, w) != (win.in_h, win.in_w) {
+            return Err(TensorError::mismatch(
+                "MatRef::im2col",
+                format!(
+                    "x {:?} has planes {h}x{w}, the window expects {}x{}",
+                    x.shape(),
+                    win.in_h,
+                    win.in_w
+                ),
+            ));
+        }
+        let s = x.strides();
+        let (sh, sw) = (win.stride_h as isize, win.stride_w as isize);
+        Ok(MatRef {
+            ptr: x.as_ptr(),
+            layout: Layout {
+                rows: Axis::digits(c, win.kernel_h, win.kernel_w, [s[1], s[2], s[3]]),
+                cols: Axis::digits(n, win.out_h, win.out_w, [s[0], sh * s[2], sw * s[3]]),
+            },
+            _borrow: PhantomData,
+        })
+    }
+
+    /// The transpose, read where it lies.
+    pub fn t(self) -> Self {
+        MatRef {
+            layout: self.layout.transposed(),
+            ..self
+        }
+    }
+
     /// `(rows, cols)`.
     pub fn dim(&self) -> (usize, usize) {
-        (self.layout.rows, self.layout.cols)
+        (self.layout.rows.len, self.layout.cols.len)
     }
 }
 
@@ -150,6 +259,6 @@ impl<'a> MatMut<'a> {
 
     /// `(rows, cols)`.
     pub fn dim(&self) -> (usize, usize) {
-        (self.layout.rows, self.layout.cols)
+        (self.layout.rows.len, self.layout.cols.len)
     }
 }

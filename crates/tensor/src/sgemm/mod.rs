@@ -1,5 +1,6 @@
 //! neurite's own f32 GEMM: packed AVX-512 and AVX2 micro-kernels chosen at run time, operands
-//! that may be the wide view of NCHW planes, and a fused epilogue (scale, beta, bias, ReLU).
+//! that may be the wide view of NCHW planes or the unfolded (im2col) view of a convolution's
+//! input, read where they lie, and a fused epilogue (scale, beta, bias, ReLU).
 //!
 //! `C = act(alpha * A * B + beta * C + bias)`, split over rayon. This is the hot path of
 //! convolution and dense layers: reading and writing NCHW batches in place and applying the
@@ -200,9 +201,9 @@ pub fn sgemm_with(
 /// Runs a checked product: split-K, or C split between tasks, or on this thread.
 fn execute(kernel: Kernel, parallel: bool, problem: &Problem<'_>) {
     let (m, k, n) = (
-        problem.a_layout.rows,
+        problem.a_layout.rows.len,
         problem.k.len(),
-        problem.b_layout.cols,
+        problem.b_layout.cols.len,
     );
     let (mr, nr) = kernel.tile();
     let chunks = split_k_chunks(m, n, k, (mr, nr));
@@ -251,18 +252,11 @@ fn split_k_chunks(m: usize, n: usize, k: usize, (mr, nr): (usize, usize)) -> usi
 /// Computes `chunks` partial products over consecutive K ranges (in parallel when asked), then
 /// adds them in chunk order and applies the epilogue: the same sum for any thread count.
 fn split_k(kernel: Kernel, parallel: bool, p: &Problem<'_>, chunks: usize) {
-    let (m, n, k) = (p.a_layout.rows, p.b_layout.cols, p.k.len());
+    let (m, n, k) = (p.a_layout.rows.len, p.b_layout.cols.len, p.k.len());
     let len = k.div_ceil(chunks);
     let area = m * n;
     let mut partial = vec![0.0f32; chunks * area];
-    let part_layout = layout::Layout {
-        rows: m,
-        cols: n,
-        row_stride: n as isize,
-        col_stride: 1,
-        group: n.max(1),
-        group_stride: 0,
-    };
+    let part_layout = layout::Layout::matrix(m, n, &[n as isize, 1]);
     let run_chunk = |(i, out): (usize, &mut [f32])| {
         let chunk = Problem {
             a: p.a,
@@ -285,7 +279,7 @@ fn split_k(kernel: Kernel, parallel: bool, p: &Problem<'_>, chunks: usize) {
     for i in 0..m {
         for j in 0..n {
             let sum = (0..chunks).fold(0.0f32, |acc, c| acc + partial[c * area + i * n + j]);
-            let off = i as isize * p.c_layout.row_stride + p.c_layout.col_offset(j);
+            let off = p.c_layout.rows.offset(i) + p.c_layout.cols.offset(j);
             // SAFETY: (i, j) is an element of C, which this call borrows uniquely.
             unsafe {
                 let d = p.c.offset(off);
@@ -340,13 +334,8 @@ pub(crate) unsafe fn gemm_strided(
     beta: f32,
     (c, rsc, csc): (*mut f32, isize, isize),
 ) {
-    let layout = |rows: usize, cols: usize, rs: isize, cs: isize| layout::Layout {
-        rows,
-        cols,
-        row_stride: rs,
-        col_stride: cs,
-        group: cols.max(1),
-        group_stride: 0,
+    let layout = |rows: usize, cols: usize, rs: isize, cs: isize| {
+        layout::Layout::matrix(rows, cols, &[rs, cs])
     };
     let problem = Problem {
         a,

@@ -3,7 +3,8 @@
 //! The micro-kernel walks `k` and, for each `k`, reads `MR` values of A and `NR` values of B
 //! that are adjacent in memory. Packing lays the block out that way once (zero-padding the
 //! last, partial panel), so the kernel's loads are sequential however the operand is strided:
-//! a transpose, the wide view of NCHW planes, or an ordinary row-major matrix all cost one copy.
+//! a transpose, the wide view of NCHW planes, the unfolded view of a convolution's input, or an
+//! ordinary row-major matrix all cost one copy.
 
 use super::layout::Layout;
 
@@ -24,20 +25,20 @@ pub(crate) unsafe fn pack_a<const MR: usize>(
 ) {
     let kc = k_offsets.len();
     let contiguous = k_offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    let row = |i: usize| layout.rows.offset(r0 + i);
     unsafe {
-        if layout.row_stride == 1 && rn == MR {
+        if layout.rows.uniform_stride() == Some(1) && rn == MR {
             // Rows adjacent in memory (a transposed operand): each k is one run of MR values.
+            let first = row(0);
             for (k, &off) in k_offsets.iter().enumerate() {
-                let src = a.offset(r0 as isize + off);
+                let src = a.offset(first + off);
                 std::ptr::copy_nonoverlapping(src, dst.add(k * MR), MR);
             }
             return;
         }
         if contiguous && rn == MR && kc > 0 {
             // Row-major A: MR rows read side by side, one k at a time.
-            let rows: [*const f32; MR] = std::array::from_fn(|i| {
-                a.offset((r0 + i) as isize * layout.row_stride + k_offsets[0])
-            });
+            let rows: [*const f32; MR] = std::array::from_fn(|i| a.offset(row(i) + k_offsets[0]));
             for k in 0..kc {
                 let d = dst.add(k * MR);
                 for (i, row) in rows.iter().enumerate() {
@@ -47,7 +48,7 @@ pub(crate) unsafe fn pack_a<const MR: usize>(
             return;
         }
         for i in 0..rn {
-            let row = a.offset((r0 + i) as isize * layout.row_stride);
+            let row = a.offset(row(i));
             for (k, &off) in k_offsets.iter().enumerate() {
                 *dst.add(k * MR + i) = *row.offset(off);
             }
@@ -60,49 +61,44 @@ pub(crate) unsafe fn pack_a<const MR: usize>(
     }
 }
 
-/// Packs rows `k0..k0 + kc` of B over the panel columns whose offsets are `col_offsets`
-/// (`col_offsets.len() <= NR`) into `dst[k * NR + j]`, zero-filling columns past the panel.
+/// Packs the rows of B whose offsets are `k_offsets` (one K block) over the panel columns
+/// whose offsets are `col_offsets` (`col_offsets.len() <= NR`) into `dst[k * NR + j]`,
+/// zero-filling columns past the panel.
 ///
 /// # Safety
-/// As [`pack_a`], with `dst` valid for `kc * NR` writes.
+/// As [`pack_a`], with `dst` valid for `k_offsets.len() * NR` writes.
 #[inline(always)]
 pub(crate) unsafe fn pack_b<const NR: usize>(
     b: *const f32,
-    layout: &Layout,
-    k0: usize,
-    kc: usize,
+    k_offsets: &[isize],
     col_offsets: &[isize],
     dst: *mut f32,
 ) {
-    let cn = col_offsets.len();
-    let rs = layout.row_stride;
-    let contiguous = col_offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    let (kc, cn) = (k_offsets.len(), col_offsets.len());
+    let adjacent = |offsets: &[isize]| offsets.windows(2).all(|w| w[1] == w[0] + 1);
     unsafe {
-        if contiguous && cn > 0 {
+        if adjacent(col_offsets) && cn > 0 {
             // A run of a row (the common case: row-major B, or a panel inside one plane).
-            let base = b.offset(k0 as isize * rs + col_offsets[0]);
+            let base = b.offset(col_offsets[0]);
             if cn == NR {
                 // A fixed-size copy: inlined vector moves, not a memcpy call per row.
-                for k in 0..kc {
-                    std::ptr::copy_nonoverlapping(
-                        base.offset(k as isize * rs),
-                        dst.add(k * NR),
-                        NR,
-                    );
+                for (k, &off) in k_offsets.iter().enumerate() {
+                    std::ptr::copy_nonoverlapping(base.offset(off), dst.add(k * NR), NR);
                 }
                 return;
             }
-            for k in 0..kc {
+            for (k, &off) in k_offsets.iter().enumerate() {
                 let d = dst.add(k * NR);
-                std::ptr::copy_nonoverlapping(base.offset(k as isize * rs), d, cn);
+                std::ptr::copy_nonoverlapping(base.offset(off), d, cn);
                 for j in cn..NR {
                     *d.add(j) = 0.0;
                 }
             }
-        } else if rs == 1 {
+        } else if adjacent(k_offsets) && kc > 0 {
             // K runs along memory (a transposed operand): read each column sequentially.
+            let base = b.offset(k_offsets[0]);
             for (j, &off) in col_offsets.iter().enumerate() {
-                let src = b.offset(k0 as isize + off);
+                let src = base.offset(off);
                 for k in 0..kc {
                     *dst.add(k * NR + j) = *src.add(k);
                 }
@@ -113,8 +109,10 @@ pub(crate) unsafe fn pack_b<const NR: usize>(
                 }
             }
         } else {
-            for k in 0..kc {
-                let src = b.offset((k0 + k) as isize * rs);
+            // A gather: the unfolded view of a convolution's input, whose panel columns jump
+            // at every output row.
+            for (k, &koff) in k_offsets.iter().enumerate() {
+                let src = b.offset(koff);
                 let d = dst.add(k * NR);
                 for (j, &off) in col_offsets.iter().enumerate() {
                     *d.add(j) = *src.offset(off);
