@@ -9,8 +9,10 @@ use neurite_tensor::Float;
 /// Elements per chunk handed to one rayon task.
 const CHUNK: usize = 1 << 14;
 
-/// Below this length the whole loop runs on the calling thread (a task costs more than it saves).
-const PARALLEL_MIN: usize = 1 << 16;
+/// Below this length the whole loop runs on the calling thread: waking a rayon worker costs
+/// more than it saves. (At 64 k, Adam on the MLP's 100 k weights woke one every step, which
+/// made its epoch slower on two threads than on one.)
+const PARALLEL_MIN: usize = 1 << 18;
 
 /// Calls `f(w[i], g[i], [s0[i], s1[i], ...])` for every `i`. All slices must have `w`'s length
 /// (the caller guarantees it; the loop would otherwise stop at the shortest one).
