@@ -398,8 +398,8 @@ pub fn predict<F: Float>(
 /// the reference CNN's first convolution (87 MB) would stream through memory.
 const INFERENCE_CHUNK_VALUES: usize = 3 << 19;
 
-/// Samples per forward chunk: as many as keep the largest per-sample activation within
-/// [`INFERENCE_CHUNK_VALUES`] (64 for the reference CNN, 1900 for the MLP), at least 16.
+/// Samples per forward chunk of [`predict`]: as many as keep the largest layer output within
+/// 1.5 M values, 6 MB of f32 (72 for the reference CNN, about 2000 for the MLP), at least 16.
 pub fn inference_chunk<F: Float>(network: &Sequential<F>) -> usize {
     let input = network.input_shape().unwrap_or(&[]);
     let largest = std::iter::once(input)
