@@ -207,8 +207,9 @@ impl<F: Float> Sequential<F> {
                 .map_err(|e| model_error(format!("tensor '{name}': {e}")))?;
             views.push((name.as_str(), view));
         }
-        safetensors::serialize(views, Some(meta))
-            .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))?;
+        sorted_header(bytes).map_err(model_error)
     }
 
     /// Parses the bytes of a model file; `path` is only used in messages. Warnings (a file
@@ -223,6 +224,42 @@ impl<F: Float> Sequential<F> {
         let loaded = ModelReader::new().parse(bytes, path)?;
         Ok((loaded.model, loaded.optimizer))
     }
+}
+
+/// The header of a safetensors file, with its metadata in key order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SortedHeader {
+    #[serde(rename = "__metadata__")]
+    metadata: BTreeMap<String, String>,
+    /// Tensor entries (dtype, shape, offsets), also in name order.
+    #[serde(flatten)]
+    tensors: BTreeMap<String, serde_json::Value>,
+}
+
+/// `file` with its header rewritten in sorted order. safetensors emits the metadata from a
+/// `HashMap`, in an order that changes from one call to the next, so two equal models would give
+/// different bytes and `cmp` could not tell that two runs agree. The data section is untouched
+/// (its offsets are relative to its own start), and the header is padded with spaces to a
+/// multiple of 8 bytes as safetensors pads it.
+fn sorted_header(file: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("re-sorting the safetensors header: {e}");
+    let len_bytes: [u8; 8] = file
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad(&"no header length"))?;
+    let end = usize::try_from(u64::from_le_bytes(len_bytes))
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&end| end <= file.len())
+        .ok_or_else(|| bad(&"header length past the end"))?;
+    let header: SortedHeader = serde_json::from_slice(&file[8..end]).map_err(|e| bad(&e))?;
+    let mut text = serde_json::to_vec(&header).map_err(|e| bad(&e))?;
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + file.len() - end);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&file[end..]);
+    Ok(out)
 }
 
 /// Checks `format`, `format_version`, `dtype` and parses `architecture`.
