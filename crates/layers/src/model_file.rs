@@ -11,7 +11,8 @@
 //!   layer configs);
 //! - optionally an optimizer: tensors `optimizer/<param>/<slot>` (e.g.
 //!   `optimizer/dense.weight/momentum`) and metadata `optimizer`, `optimizer.iterations`,
-//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form);
+//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form), and
+//!   `training.epochs_completed` when `fit` recorded how far it got;
 //! - `sha256.<tensor>` = the lowercase hex SHA-256 of every tensor's data bytes. Loading verifies
 //!   each one and names the tensor and the file when one differs; a file without them (written
 //!   before they existed) still loads, with a [`ModelFileWarning`] on the [`LoadedModel`].
@@ -53,6 +54,9 @@ pub const RNG_PREFIX: &str = "rng.";
 /// Prefix of optimizer tensors in a model file.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
 
+/// Metadata key of the number of epochs completed (see [`SavedOptimizer::epochs_completed`]).
+pub const EPOCHS_KEY: &str = "training.epochs_completed";
+
 /// An optimizer's state as stored in a model file: what `neurite_optim::OptimizerState` holds,
 /// restated here because neurite-layers does not depend on the optimizers.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +69,10 @@ pub struct SavedOptimizer<F: Float> {
     pub learning_rate: f64,
     /// Slot tensors named `<param>/<slot>` (`dense.weight/momentum`).
     pub tensors: Vec<(String, Tensor<F>)>,
+    /// Epochs of training completed when the state was saved, which a resumed `fit` continues
+    /// from (metadata `training.epochs_completed`); `None` when not recorded (files written
+    /// before it was, or state saved outside `fit`).
+    pub epochs_completed: Option<u64>,
 }
 
 type Result<T> = std::result::Result<T, ModelFileError>;
@@ -180,6 +188,9 @@ impl<F: Float> Sequential<F> {
                 String::from("optimizer.learning_rate"),
                 format!("{:?}", opt.learning_rate),
             );
+            if let Some(epochs) = opt.epochs_completed {
+                meta.insert(String::from(EPOCHS_KEY), epochs.to_string());
+            }
             for (name, value) in &opt.tensors {
                 let owner = name.rsplit_once('/').map(|(param, _)| param);
                 if !owner.is_some_and(|owner| params.iter().any(|(n, _)| n == owner)) {
@@ -431,6 +442,10 @@ fn read_optimizer<F: Float>(
         .get("optimizer.learning_rate")
         .and_then(|v| v.parse::<f64>().ok())
         .ok_or_else(|| format_error("optimizer.learning_rate"))?;
+    let epochs_completed = match meta.get(EPOCHS_KEY) {
+        None => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| format_error(EPOCHS_KEY))?),
+    };
     let mut names: Vec<&str> = file
         .names()
         .into_iter()
@@ -461,6 +476,7 @@ fn read_optimizer<F: Float>(
         iterations,
         learning_rate,
         tensors,
+        epochs_completed,
     }))
 }
 
