@@ -17,7 +17,8 @@
 //!   each one and names the tensor and the file when one differs; a file without them (written
 //!   before they existed) still loads, with a [`ModelFileWarning`] on the [`LoadedModel`].
 //!
-//! Writing goes through a temporary file in the same directory and a rename. Reading checks
+//! The header is written with its keys in sorted order, so equal models give byte-identical
+//! files. Writing goes through a temporary file in the same directory and a rename. Reading checks
 //! everything (format, version, architecture, every tensor's presence, type and shape, and that
 //! nothing unexpected is present) *before* building the model, so a bad file yields an error that
 //! names the problem and never a partly loaded model.

@@ -214,3 +214,38 @@ fn an_epoch_cut_short_does_not_count_as_completed() {
     assert!(none.epochs.is_empty());
     assert_eq!(model.epochs_completed(), 1);
 }
+
+#[test]
+fn checkpoints_record_the_epochs_done_when_they_were_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint.safetensors");
+    let (x, y) = blobs(96, 6);
+    let mut model = Model::compile(
+        network(true),
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        vec![],
+    )
+    .unwrap();
+    model
+        .fit(
+            &x,
+            &y,
+            FitConfig::new(3, 16)
+                .silent()
+                .callback(neurite_train::ModelCheckpoint::new(&path)),
+        )
+        .unwrap();
+    let loaded = Model::<f32>::load(
+        &path,
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(loaded.epochs_completed(), 3);
+    // Saved at the end of epoch 3, the checkpoint is the model `fit` returned, byte for byte.
+    let end = dir.path().join("end.safetensors");
+    model.save(&end).unwrap();
+    assert!(std::fs::read(&path).unwrap() == std::fs::read(&end).unwrap());
+}
