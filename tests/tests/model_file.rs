@@ -81,6 +81,7 @@ fn optimizer_for(model: &Sequential<f32>) -> SavedOptimizer<f32> {
         iterations: 12_345,
         learning_rate: 0.1 + 0.2, // not a short decimal: must still round-trip exactly
         tensors,
+        epochs_completed: Some(4),
     }
 }
 
@@ -96,6 +97,7 @@ fn optimizer_state_round_trips_exactly() {
     assert_eq!(back.optimizer, "adam");
     assert_eq!(back.iterations, 12_345);
     assert_eq!(back.learning_rate.to_bits(), (0.1f64 + 0.2).to_bits());
+    assert_eq!(back.epochs_completed, Some(4));
     assert_eq!(back.tensors.len(), opt.tensors.len());
     for ((n1, t1), (n2, t2)) in opt.tensors.iter().zip(&back.tensors) {
         assert_eq!(n1, n2);

@@ -67,6 +67,7 @@ fn adam_state(model: &Sequential<f32>) -> SavedOptimizer<f32> {
         iterations: 3,
         learning_rate: 1e-3,
         tensors,
+        epochs_completed: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn resumed_training_matches_uninterrupted_training_bit_for_bit() {
         iterations: state.iterations,
         learning_rate: state.learning_rate,
         tensors: state.tensors,
+        epochs_completed: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("checkpoint.safetensors");

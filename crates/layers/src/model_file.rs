@@ -11,12 +11,14 @@
 //!   layer configs);
 //! - optionally an optimizer: tensors `optimizer/<param>/<slot>` (e.g.
 //!   `optimizer/dense.weight/momentum`) and metadata `optimizer`, `optimizer.iterations`,
-//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form);
+//!   `optimizer.learning_rate` (an f64 printed in its shortest exact form), and
+//!   `training.epochs_completed` when `fit` recorded how far it got;
 //! - `sha256.<tensor>` = the lowercase hex SHA-256 of every tensor's data bytes. Loading verifies
 //!   each one and names the tensor and the file when one differs; a file without them (written
 //!   before they existed) still loads, with a [`ModelFileWarning`] on the [`LoadedModel`].
 //!
-//! Writing goes through a temporary file in the same directory and a rename. Reading checks
+//! The header is written with its keys in sorted order, so equal models give byte-identical
+//! files. Writing goes through a temporary file in the same directory and a rename. Reading checks
 //! everything (format, version, architecture, every tensor's presence, type and shape, and that
 //! nothing unexpected is present) *before* building the model, so a bad file yields an error that
 //! names the problem and never a partly loaded model.
@@ -53,6 +55,9 @@ pub const RNG_PREFIX: &str = "rng.";
 /// Prefix of optimizer tensors in a model file.
 pub const OPTIMIZER_PREFIX: &str = "optimizer/";
 
+/// Metadata key of the number of epochs completed (see [`SavedOptimizer::epochs_completed`]).
+pub const EPOCHS_KEY: &str = "training.epochs_completed";
+
 /// An optimizer's state as stored in a model file: what `neurite_optim::OptimizerState` holds,
 /// restated here because neurite-layers does not depend on the optimizers.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +70,10 @@ pub struct SavedOptimizer<F: Float> {
     pub learning_rate: f64,
     /// Slot tensors named `<param>/<slot>` (`dense.weight/momentum`).
     pub tensors: Vec<(String, Tensor<F>)>,
+    /// Epochs of training completed when the state was saved, which a resumed `fit` continues
+    /// from (metadata `training.epochs_completed`); `None` when not recorded (files written
+    /// before it was, or state saved outside `fit`).
+    pub epochs_completed: Option<u64>,
 }
 
 type Result<T> = std::result::Result<T, ModelFileError>;
@@ -180,6 +189,9 @@ impl<F: Float> Sequential<F> {
                 String::from("optimizer.learning_rate"),
                 format!("{:?}", opt.learning_rate),
             );
+            if let Some(epochs) = opt.epochs_completed {
+                meta.insert(String::from(EPOCHS_KEY), epochs.to_string());
+            }
             for (name, value) in &opt.tensors {
                 let owner = name.rsplit_once('/').map(|(param, _)| param);
                 if !owner.is_some_and(|owner| params.iter().any(|(n, _)| n == owner)) {
@@ -207,8 +219,9 @@ impl<F: Float> Sequential<F> {
                 .map_err(|e| model_error(format!("tensor '{name}': {e}")))?;
             views.push((name.as_str(), view));
         }
-        safetensors::serialize(views, Some(meta))
-            .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| model_error(format!("safetensors serialization failed: {e}")))?;
+        sorted_header(bytes).map_err(model_error)
     }
 
     /// Parses the bytes of a model file; `path` is only used in messages. Warnings (a file
@@ -223,6 +236,42 @@ impl<F: Float> Sequential<F> {
         let loaded = ModelReader::new().parse(bytes, path)?;
         Ok((loaded.model, loaded.optimizer))
     }
+}
+
+/// The header of a safetensors file, with its metadata in key order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SortedHeader {
+    #[serde(rename = "__metadata__")]
+    metadata: BTreeMap<String, String>,
+    /// Tensor entries (dtype, shape, offsets), also in name order.
+    #[serde(flatten)]
+    tensors: BTreeMap<String, serde_json::Value>,
+}
+
+/// `file` with its header rewritten in sorted order. safetensors emits the metadata from a
+/// `HashMap`, in an order that changes from one call to the next, so two equal models would give
+/// different bytes and `cmp` could not tell that two runs agree. The data section is untouched
+/// (its offsets are relative to its own start), and the header is padded with spaces to a
+/// multiple of 8 bytes as safetensors pads it.
+fn sorted_header(file: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("re-sorting the safetensors header: {e}");
+    let len_bytes: [u8; 8] = file
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad(&"no header length"))?;
+    let end = usize::try_from(u64::from_le_bytes(len_bytes))
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&end| end <= file.len())
+        .ok_or_else(|| bad(&"header length past the end"))?;
+    let header: SortedHeader = serde_json::from_slice(&file[8..end]).map_err(|e| bad(&e))?;
+    let mut text = serde_json::to_vec(&header).map_err(|e| bad(&e))?;
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + file.len() - end);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&file[end..]);
+    Ok(out)
 }
 
 /// Checks `format`, `format_version`, `dtype` and parses `architecture`.
@@ -394,6 +443,10 @@ fn read_optimizer<F: Float>(
         .get("optimizer.learning_rate")
         .and_then(|v| v.parse::<f64>().ok())
         .ok_or_else(|| format_error("optimizer.learning_rate"))?;
+    let epochs_completed = match meta.get(EPOCHS_KEY) {
+        None => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| format_error(EPOCHS_KEY))?),
+    };
     let mut names: Vec<&str> = file
         .names()
         .into_iter()
@@ -424,6 +477,7 @@ fn read_optimizer<F: Float>(
         iterations,
         learning_rate,
         tensors,
+        epochs_completed,
     }))
 }
 

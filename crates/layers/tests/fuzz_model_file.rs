@@ -243,6 +243,7 @@ fn momentum<F: Float>(model: &Sequential<F>) -> SavedOptimizer<F> {
                 )
             })
             .collect(),
+        epochs_completed: Some(3),
     }
 }
 

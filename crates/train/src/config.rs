@@ -22,14 +22,29 @@ pub enum Validation<F: Float> {
 
 /// Settings of one `fit` call.
 ///
+/// Epochs are numbered from 1, and `fit` runs epochs `initial_epoch + 1 ..= epochs` (Keras'
+/// `fit(epochs=..., initial_epoch=...)`): `epochs` is the total to reach, not a count to add.
+/// Every epoch's shuffling order follows from `seed` and the epoch's own number, and callbacks,
+/// schedules and the history see the true numbers, so a run cut after epoch k and resumed with
+/// `initial_epoch(k)` from the file [`Model::save`](crate::Model::save) wrote
+/// ([`Model::epochs_completed`](crate::Model::epochs_completed) says k) ends bit for bit where
+/// the uninterrupted run ends. Only the callbacks' own counters (`EarlyStopping`'s patience,
+/// `ReduceLROnPlateau`'s wait) start afresh, as in Keras.
+///
 /// ```
 /// use neurite_train::FitConfig;
 /// let config = FitConfig::<f32>::new(5, 32).validation_split(0.1).seed(7).silent();
 /// assert_eq!((config.epochs, config.batch_size, config.seed), (5, 32, 7));
+/// // Epochs 3, 4 and 5 of the same run, after a model saved at the end of epoch 2 is loaded.
+/// let rest = FitConfig::<f32>::new(5, 32).seed(7).initial_epoch(2);
+/// assert_eq!(rest.initial_epoch, 2);
 /// ```
 pub struct FitConfig<F: Float> {
-    /// Passes over the training data.
+    /// The last epoch to run (the total number of epochs of the run).
     pub epochs: usize,
+    /// Epochs already done: training starts at epoch `initial_epoch + 1` (default 0). With
+    /// `initial_epoch >= epochs` there is nothing to do and `fit` returns an empty history.
+    pub initial_epoch: usize,
     /// Samples per gradient step (Keras' default is 32).
     pub batch_size: usize,
     /// Validation data or split.
@@ -52,6 +67,7 @@ impl<F: Float> FitConfig<F> {
     pub fn new(epochs: usize, batch_size: usize) -> Self {
         FitConfig {
             epochs,
+            initial_epoch: 0,
             batch_size,
             validation: Validation::None,
             shuffle: true,
@@ -71,6 +87,12 @@ impl<F: Float> FitConfig<F> {
     /// Holds out the last `fraction` of the training data for validation.
     pub fn validation_split(mut self, fraction: f64) -> Self {
         self.validation = Validation::Split(fraction);
+        self
+    }
+
+    /// Continues a run after `epochs_done` epochs (see the field `initial_epoch`).
+    pub fn initial_epoch(mut self, epochs_done: usize) -> Self {
+        self.initial_epoch = epochs_done;
         self
     }
 

@@ -56,6 +56,8 @@ pub struct Model<F: Float + Score> {
     loss_grad: Tensor<F>,
     /// Integer labels of the current batch for the metrics, reused between steps.
     labels: Vec<usize>,
+    /// The number of the last epoch `fit` ran to its end (0 before any), saved with the model.
+    epochs_completed: usize,
 }
 
 impl<F: Float + Score> Model<F> {
@@ -91,6 +93,7 @@ impl<F: Float + Score> Model<F> {
             metrics,
             loss_grad: Tensor::zeros(IxDyn(&[0])),
             labels: Vec::new(),
+            epochs_completed: 0,
         })
     }
 
@@ -119,6 +122,19 @@ impl<F: Float + Score> Model<F> {
         self.loss.as_ref()
     }
 
+    /// The number of the last epoch that ran all its batches: 0 for a new model, `k` after a
+    /// `fit` that reached the end of epoch `k` (an epoch cut short by an interrupt or a callback
+    /// does not count), or what the file said for a model from [`Model::load`]. A resumed run
+    /// passes it to [`FitConfig::initial_epoch()`].
+    pub fn epochs_completed(&self) -> usize {
+        self.epochs_completed
+    }
+
+    /// Sets what [`Model::epochs_completed`] reports (and [`Model::save`] records).
+    pub fn set_epochs_completed(&mut self, epochs: usize) {
+        self.epochs_completed = epochs;
+    }
+
     /// The metric names, in order.
     pub fn metric_names(&self) -> Vec<String> {
         self.metrics.iter().map(|m| m.name().to_string()).collect()
@@ -130,7 +146,8 @@ impl<F: Float + Score> Model<F> {
     }
 
     /// Trains on `x` `[N, ..input]` and targets `y` (`[N]` integer labels for a sparse loss,
-    /// `[N, classes]` one-hot rows, `[N, outputs]` values) for `config.epochs` epochs.
+    /// `[N, classes]` one-hot rows, `[N, outputs]` values), epochs `config.initial_epoch + 1`
+    /// to `config.epochs` (see [`FitConfig`]).
     ///
     /// Per batch: zero the gradients, forward in training mode, loss and its gradient (w.r.t.
     /// the logits when the loss fuses with the output activation), backward, optimizer step.
@@ -202,6 +219,7 @@ impl<F: Float + Score> Model<F> {
                     let mut $ctx = Context {
                         network: &mut self.network,
                         optimizer: self.optimizer.as_mut(),
+                        epochs_completed: self.epochs_completed,
                         stop: &mut stop,
                     };
                     $body?;
@@ -210,16 +228,19 @@ impl<F: Float + Score> Model<F> {
         }
 
         each_callback!(|cb, ctx| cb.on_train_begin(&mut ctx));
-        for epoch in 1..=config.epochs {
+        // Epoch numbers are absolute, so a resumed run shuffles, schedules and logs each epoch
+        // as the uninterrupted run did.
+        for epoch in config.initial_epoch + 1..=config.epochs {
             each_callback!(|cb, ctx| cb.on_epoch_begin(epoch, &mut ctx));
             self.metrics.iter_mut().for_each(|m| m.reset());
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             progress.epoch_begin(epoch, steps);
             let start = Instant::now();
-            let mut interrupted = false;
+            let (mut interrupted, mut ran) = (false, 0);
             let batches = batches_of(train.0.view(), train.1.view(), batching, epoch as u64 - 1)?;
             for (i, (xb, yb)) in batches.enumerate() {
                 let step = i + 1;
+                ran = step;
                 let batch_loss = match self.train_step(xb.view(), yb.view(), epoch, step) {
                     Ok(loss) => loss,
                     Err(e) => {
@@ -259,6 +280,10 @@ impl<F: Float + Score> Model<F> {
                 logs.val_metrics = eval.metrics;
             }
             logs.learning_rate = self.optimizer.learning_rate();
+            if ran == steps {
+                // Before the callbacks, so that a checkpoint saved now records this epoch.
+                self.epochs_completed = epoch;
+            }
             progress.epoch_end(&logs, steps);
             each_callback!(|cb, ctx| cb.on_epoch_end(&logs, &mut ctx));
             history.epochs.push(logs);

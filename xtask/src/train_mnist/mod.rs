@@ -4,12 +4,13 @@
 //! With no flags it always finishes: when MNIST is neither on disk nor downloadable it trains on
 //! the bundled sample and says so (see [`data`]). Each run gets a fresh directory with `run.json`
 //! (command and resolved settings). Ctrl-C stops after the current batch, saves everything, and
-//! exits with status 130.
+//! exits with status 130. `--resume DIR` continues an earlier run (see [`resume`]).
 
 mod atomic;
 mod data;
 mod outputs;
 mod report;
+mod resume;
 mod run_info;
 mod status;
 
@@ -23,8 +24,9 @@ use atomic::write_atomic;
 use clap::ValueEnum;
 use ndarray::{Axis, Ix2};
 use neurite::data::{DatasetInfo, FASHION_MNIST, FULL_MNIST_COMMAND, MNIST};
+use neurite::layers::Sequential;
 use neurite::layers::models;
-use neurite::losses::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
+use neurite::losses::{CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy};
 use neurite::metrics::streaming::{Accuracy, StreamingMetric};
 use neurite::metrics::{self, Average, ClassScores, ConfusionMatrix, plot};
 use neurite::optim::{
@@ -32,7 +34,11 @@ use neurite::optim::{
 };
 use neurite::tensor::Tensor;
 use neurite::train::{FitConfig, History, Model, Verbosity};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// `--epochs` when not given.
+const DEFAULT_EPOCHS: usize = 5;
 
 /// Arguments of `cargo xtask train-mnist`.
 #[derive(clap::Args)]
@@ -51,9 +57,10 @@ pub struct Args {
     /// Never download: use files on disk, else (MNIST) the bundled sample.
     #[arg(long)]
     offline: bool,
-    /// Passes over the training data.
-    #[arg(long, default_value_t = 5)]
-    epochs: usize,
+    /// Passes over the training data [default: 5]; with --resume, the total to reach (epochs
+    /// of the earlier run included).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Samples per step (default: 32 for mlp, 64 for cnn, as in the reference models).
     #[arg(long)]
     batch_size: Option<usize>,
@@ -80,24 +87,38 @@ pub struct Args {
     /// that exists).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue the run in DIR from its model.safetensors (weights, optimizer state, dropout
+    /// streams, epochs completed) with its settings (from DIR/run.json) up to --epochs in total:
+    /// the model is bit-identical to that of a run that was never stopped (when DIR's run ended
+    /// after a whole epoch; an epoch cut short by Ctrl-C is run again from its start). DIR is
+    /// only read; the outputs go to a new run directory (or --out), with history.json covering
+    /// all epochs. Only --epochs (required), --out, --threads, --data and --offline may be given
+    /// with it.
+    #[arg(long, value_name = "DIR", requires = "epochs", conflicts_with_all = [
+        "model", "dataset", "batch_size", "lr", "optimizer", "seed", "limit", "validation_split",
+    ])]
+    resume: Option<PathBuf>,
     /// For tests: behave as if Ctrl-C were pressed after this many batches.
     #[arg(long, hide = true)]
     interrupt_after_batches: Option<usize>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum ModelKind {
     Mlp,
     Cnn,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum DatasetKind {
     Mnist,
     FashionMnist,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum OptimizerKind {
     Adam,
     Adamw,
@@ -127,6 +148,17 @@ impl DatasetKind {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
+    // The run to continue comes first: its settings decide everything below.
+    let resume = args
+        .resume
+        .as_deref()
+        .map(resume::Resume::open)
+        .transpose()?;
+    let args = match &resume {
+        Some(r) => args.with_spec(&r.spec),
+        None => args,
+    };
+    let epochs = args.epochs.unwrap_or(DEFAULT_EPOCHS);
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -146,6 +178,71 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         announce(text);
     }
     let (train, test) = (limit(loaded.train, args.limit)?, loaded.test);
+    let train_data = resume::TrainData::of(&train);
+    if let Some(r) = &resume {
+        r.check_data(&train_data)?;
+    }
+
+    let network = match args.model {
+        ModelKind::Mlp => models::mlp::<f32>(args.seed),
+        ModelKind::Cnn => models::cnn::<f32>(args.seed),
+    };
+    let optimizer = optimizer(args.optimizer, args.lr)?;
+    let metrics: Vec<Box<dyn StreamingMetric<f32>>> = vec![Box::new(Accuracy::new())];
+    let model_file = resume
+        .as_ref()
+        .map(|r| (r.dir.as_path(), r.model_file.as_path()));
+    // The reference models differ in their targets: integer labels for the mlp, one-hot for the cnn.
+    let (mut model, y_train, y_test) = match args.model {
+        ModelKind::Mlp => (
+            compile_or_load(
+                network,
+                SparseCategoricalCrossentropy::default(),
+                optimizer,
+                metrics,
+                model_file,
+            )?,
+            train.labels_f32(),
+            test.labels_f32(),
+        ),
+        ModelKind::Cnn => (
+            compile_or_load(
+                network,
+                CategoricalCrossentropy::default(),
+                optimizer,
+                metrics,
+                model_file,
+            )?,
+            train.labels_one_hot().into_dyn(),
+            test.labels_one_hot().into_dyn(),
+        ),
+    };
+    let completed = model.epochs_completed();
+    if let Some(r) = &resume {
+        r.check_epochs(epochs, completed)?;
+        if r.interrupted {
+            announce(&format!(
+                "{} was interrupted during epoch {}: its model holds part of that epoch's \
+                 training. This run trains epoch {} again from its first batch on those weights, \
+                 so the result is not bit-identical to a run that was never interrupted.",
+                r.dir.display(),
+                completed + 1,
+                completed + 1
+            ));
+        }
+        if r.history.is_none() {
+            announce(&format!(
+                "{} has no readable history.json: this run's history covers epochs {} to {epochs} only.",
+                r.dir.display(),
+                completed + 1
+            ));
+        }
+    }
+    let batch_size = args.batch_size.unwrap_or(match args.model {
+        ModelKind::Mlp => 32,
+        ModelKind::Cnn => 64,
+    });
+
     let out = match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -161,41 +258,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         rayon::current_num_threads(),
         out.display()
     );
-
-    let network = match args.model {
-        ModelKind::Mlp => models::mlp::<f32>(args.seed),
-        ModelKind::Cnn => models::cnn::<f32>(args.seed),
-    };
-    println!("{}", network.summary()?);
-    let optimizer = optimizer(args.optimizer, args.lr)?;
-    let metrics: Vec<Box<dyn StreamingMetric<f32>>> = vec![Box::new(Accuracy::new())];
-    // The reference models differ in their targets: integer labels for the mlp, one-hot for the cnn.
-    let (mut model, y_train, y_test) = match args.model {
-        ModelKind::Mlp => (
-            Model::compile(
-                network,
-                SparseCategoricalCrossentropy::default(),
-                optimizer,
-                metrics,
-            )?,
-            train.labels_f32(),
-            test.labels_f32(),
-        ),
-        ModelKind::Cnn => (
-            Model::compile(
-                network,
-                CategoricalCrossentropy::default(),
-                optimizer,
-                metrics,
-            )?,
-            train.labels_one_hot().into_dyn(),
-            test.labels_one_hot().into_dyn(),
-        ),
-    };
-    let batch_size = args.batch_size.unwrap_or(match args.model {
-        ModelKind::Mlp => 32,
-        ModelKind::Cnn => 64,
-    });
+    if let Some(r) = &resume {
+        eprintln!(
+            "resuming {} after epoch {completed}: epochs {} to {epochs}",
+            r.dir.display(),
+            completed + 1
+        );
+    }
+    println!("{}", model.network().summary()?);
 
     // Ctrl-C stops after the current batch; everything learnt so far is still evaluated and saved.
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -210,14 +280,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
     .context("installing the Ctrl-C handler")?;
 
-    let settings = settings(
+    let mut settings = settings(
         &args,
+        epochs,
         info.name,
         &loaded.source,
         train.len(),
         batch_size,
         model.optimizer(),
     );
+    if let Some(r) = &resume {
+        settings.push((
+            "resumed from".into(),
+            format!("{} after epoch {completed}", r.dir.display()),
+        ));
+    }
+    let spec = resume::Spec {
+        model: args.model,
+        dataset: args.dataset,
+        epochs,
+        batch_size,
+        optimizer: args.optimizer,
+        lr: args.lr,
+        seed: args.seed,
+        limit: args.limit,
+        validation_split: args.validation_split,
+    };
+    let resumed_from = resume.as_ref().map(|r| {
+        json!({"dir": r.dir.display().to_string(), "epochs_completed": completed, "interrupted": r.interrupted})
+    });
     let run_json = |outcome: serde_json::Value| {
         json!({
             "command": run_info::command_line(),
@@ -230,6 +321,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .iter()
                 .map(|(k, v)| (k.clone(), json!(v)))
                 .collect::<serde_json::Map<_, _>>(),
+            "spec": spec,
+            "train_data": train_data,
+            "resumed_from": resumed_from,
             "out": out.display().to_string(),
             "data_source": loaded.source.kind(),
             "notice": notice,
@@ -243,7 +337,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
 
     let x_train = train.images_f32();
-    let mut config = FitConfig::new(args.epochs, batch_size)
+    let mut config = FitConfig::new(epochs, batch_size)
+        .initial_epoch(completed)
         .seed(args.seed)
         .verbosity(Verbosity::Auto)
         .interrupt(Arc::clone(&interrupt));
@@ -253,9 +348,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(batches) = args.interrupt_after_batches {
         config = config.callback(status::InterruptAfter::new(batches, Arc::clone(&interrupt)));
     }
-    let history = model.fit(&x_train, &y_train, config)?;
+    let mut history = model.fit(&x_train, &y_train, config)?;
+    if let Some(mut earlier) = resume.as_ref().and_then(|r| r.earlier_epochs(completed)) {
+        earlier.epochs.append(&mut history.epochs);
+        history.epochs = earlier.epochs;
+    }
     let interrupted = interrupt.load(Ordering::Relaxed);
-    let run_status = status::RunStatus::new(args.epochs, &history, interrupted);
+    let run_status = status::RunStatus::new(epochs, &history, interrupted);
     let status = run_status.text();
     if interrupted || history.stopped_early.is_some() {
         eprintln!("{status}");
@@ -421,7 +520,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&run_json(json!({
                 "status": status,
                 "interrupted": interrupted,
-                "epochs_completed": history.epochs.len(),
+                // Whole epochs only: what a --resume of this directory continues after.
+                "epochs_completed": model.epochs_completed(),
                 "wall_seconds": started.elapsed().as_secs_f64(),
                 "test_accuracy": test_accuracy,
             })))?
@@ -458,6 +558,54 @@ fn limit(
         Some(n) if n < train.len() => train.split_at(n)?.0,
         _ => train,
     })
+}
+
+impl Args {
+    /// These arguments with the training settings of the run being resumed (clap has already
+    /// refused those flags next to --resume; the rest, --epochs included, are kept).
+    fn with_spec(self, spec: &resume::Spec) -> Args {
+        Args {
+            model: spec.model,
+            dataset: spec.dataset,
+            batch_size: Some(spec.batch_size),
+            lr: spec.lr,
+            optimizer: spec.optimizer,
+            seed: spec.seed,
+            limit: spec.limit,
+            validation_split: spec.validation_split,
+            ..self
+        }
+    }
+}
+
+/// `network` compiled with `loss`; or, when resuming (`file` = the run directory and its model
+/// file), the model, optimizer state and epoch count from the file, which must hold `network`'s
+/// architecture.
+fn compile_or_load(
+    network: Sequential<f32>,
+    loss: impl Loss<f32> + 'static,
+    optimizer: Box<dyn Optimizer<f32>>,
+    metrics: Vec<Box<dyn StreamingMetric<f32>>>,
+    file: Option<(&Path, &Path)>,
+) -> anyhow::Result<Model<f32>> {
+    let Some((dir, path)) = file else {
+        return Ok(Model::compile(network, loss, optimizer, metrics)?);
+    };
+    let model = Model::load(path, loss, optimizer, metrics).with_context(|| {
+        format!(
+            "--resume {}: cannot continue from {}",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    if model.network().config()? != network.config()? {
+        bail!(
+            "--resume {}: {} holds another architecture than the run's settings in run.json              describe (a model file copied in from another run?)",
+            dir.display(),
+            path.display()
+        );
+    }
+    Ok(model)
 }
 
 fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> anyhow::Result<Box<dyn Optimizer<f32>>> {
@@ -574,6 +722,7 @@ fn plots(
 /// The resolved settings of a run, as report rows (also stored in `run.json`).
 fn settings(
     args: &Args,
+    epochs: usize,
     dataset: &str,
     source: &data::Source,
     train_len: usize,
@@ -594,7 +743,7 @@ fn settings(
         ("data".into(), source.describe()),
         ("training images".into(), train_len.to_string()),
         ("validation".into(), validation),
-        ("epochs".into(), args.epochs.to_string()),
+        ("epochs".into(), epochs.to_string()),
         ("batch size".into(), batch_size.to_string()),
         (
             "optimizer".into(),

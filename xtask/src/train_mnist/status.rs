@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 pub struct RunStatus {
     /// Epochs asked for (`--epochs`).
     pub planned: usize,
-    /// Epochs in the history (the last one cut short when interrupted).
+    /// The last epoch in the history (cut short when interrupted); the number of epochs logged,
+    /// unless a resumed run's history lacks the earlier ones.
     pub logged: usize,
     /// Ctrl-C (or `--interrupt-after-batches`) stopped it.
     pub interrupted: bool,
@@ -25,7 +26,7 @@ impl RunStatus {
     pub fn new(planned: usize, history: &History, interrupted: bool) -> Self {
         RunStatus {
             planned,
-            logged: history.epochs.len(),
+            logged: history.last().map_or(0, |e| e.epoch),
             interrupted,
             stopped_early: history.stopped_early.clone(),
         }

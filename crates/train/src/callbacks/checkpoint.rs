@@ -82,6 +82,6 @@ impl<F: Float> Callback<F> for ModelCheckpoint {
             }
             self.best = Some(value);
         }
-        save_network(ctx.network, ctx.optimizer, &self.path)
+        save_network(ctx.network, ctx.optimizer, ctx.epochs_completed, &self.path)
     }
 }

@@ -20,6 +20,8 @@ pub struct Context<'a, F: Float> {
     pub network: &'a mut Sequential<F>,
     /// The optimizer (read or change the learning rate).
     pub optimizer: &'a mut dyn Optimizer<F>,
+    /// The last epoch run to its end (see [`crate::Model::epochs_completed`]).
+    pub epochs_completed: usize,
     pub(crate) stop: &'a mut Option<String>,
 }
 
