@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod history;
 mod model;
+mod parallel_predict;
 mod persist;
 mod progress;
 
