@@ -25,7 +25,6 @@
 //! crate: `tests/tests/onnx_tract.rs` runs the exported models in tract, and
 //! `cargo xtask verify-onnx` runs the ONNX checker and onnxruntime.
 
-mod atomic;
 mod error;
 mod export;
 pub mod graph;
