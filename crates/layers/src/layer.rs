@@ -137,14 +137,10 @@ pub trait Layer<F: Float>: Send {
         Activation::Linear
     }
 
-    /// Restarts the layer's random stream (dropout masks) where `build` left it, so the next
-    /// `Mode::Train` forward draws the same mask as the first one did. Gradient checks use this to
-    /// evaluate one fixed function many times; training never needs it.
-    fn rewind_rng(&mut self) {}
-
     /// The position of the layer's random stream (dropout masks), so a model file can store it
-    /// and resumed training draws the masks uninterrupted training would have drawn. None for
-    /// layers without randomness.
+    /// and resumed training draws the masks uninterrupted training would have drawn (and a
+    /// gradient check can evaluate one fixed function many times). None for layers without
+    /// randomness.
     fn rng_state(&self) -> Option<[u64; 6]> {
         None
     }

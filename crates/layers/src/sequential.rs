@@ -485,11 +485,6 @@ impl<F: Float> Sequential<F> {
         Ok(model)
     }
 
-    /// Restarts every layer's random stream (see [`Layer::rewind_rng`]).
-    pub fn rewind_rng(&mut self) {
-        self.layers.iter_mut().for_each(|l| l.rewind_rng());
-    }
-
     /// The combined [`Layer::kink_fingerprint`] of all layers.
     pub fn kink_fingerprint(&self) -> u64 {
         crate::layer::fingerprint(self.layers.iter().map(|l| l.kink_fingerprint()))

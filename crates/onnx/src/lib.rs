@@ -30,6 +30,9 @@ mod export;
 pub mod graph;
 mod lower;
 pub mod proto;
+// Test support: the reference models with inputs and outputs that the parity tests and
+// `cargo xtask verify-onnx` share.
+#[cfg(feature = "testing")]
 pub mod samples;
 
 pub use error::{OnnxError, Result};
