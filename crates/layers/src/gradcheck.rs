@@ -80,7 +80,9 @@ impl Subject for Sequential<f64> {
             }
         }
         let y = self.forward(x, Mode::Train)?.to_owned();
-        Ok((y, self.kink_fingerprint()))
+        // The layers' fingerprints combined: any layer's changed choice changes it.
+        let kinks = self.layers().iter().map(|l| l.kink_fingerprint());
+        Ok((y, crate::layer::fingerprint(kinks)))
     }
 
     fn back(&mut self, g: ArrayViewD<'_, f64>) -> Result<Option<Tensor<f64>>> {

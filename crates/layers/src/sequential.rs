@@ -484,11 +484,6 @@ impl<F: Float> Sequential<F> {
         model.build(&config.input_shape)?;
         Ok(model)
     }
-
-    /// The combined [`Layer::kink_fingerprint`] of all layers.
-    pub fn kink_fingerprint(&self) -> u64 {
-        crate::layer::fingerprint(self.layers.iter().map(|l| l.kink_fingerprint()))
-    }
 }
 
 /// `<layer>.<param>`, whether `param` is the layer-local name (`weight`) or already the full one.
