@@ -285,17 +285,8 @@ impl Downloader {
         }
         progress.begin(url, total);
 
-        let dir = crate::atomic::parent_dir(dest);
-        let mut temp = tempfile::Builder::new()
-            .prefix(".neurite-download-")
-            .suffix(".part")
-            .tempfile_in(&dir)
-            .map_err(|e| {
-                Failure::next(format!(
-                    "cannot create a temporary file in {}: {e}",
-                    dir.display()
-                ))
-            })?;
+        let mut temp =
+            neurite_io::AtomicFile::create(dest).map_err(|e| Failure::next(e.to_string()))?;
         let mut body = response
             .body_mut()
             .with_config()
@@ -317,7 +308,8 @@ impl Downloader {
             };
             let chunk = &buf[..n];
             hasher.update(chunk);
-            temp.write_all(chunk)
+            temp.file()
+                .write_all(chunk)
                 .map_err(|e| Failure::next(format!("cannot write the temporary file: {e}")))?;
             received += n as u64;
             progress.advance(n as u64);
@@ -334,17 +326,7 @@ impl Downloader {
                 sha256.join(" or ")
             )));
         }
-        temp.as_file()
-            .sync_all()
-            .map_err(|e| Failure::next(format!("cannot sync the temporary file: {e}")))?;
-        temp.persist(dest).map_err(|e| {
-            Failure::next(format!(
-                "cannot rename the temporary file to {}: {}",
-                dest.display(),
-                e.error
-            ))
-        })?;
-        Ok(())
+        temp.commit().map_err(|e| Failure::next(e.to_string()))
     }
 }
 

@@ -232,6 +232,12 @@ pub enum DataError {
     },
 }
 
+impl From<neurite_io::WriteError> for DataError {
+    fn from(e: neurite_io::WriteError) -> Self {
+        DataError::io(e.step.as_str(), e.path, e.source)
+    }
+}
+
 impl DataError {
     /// Wraps an I/O error with what was being done and to which file.
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -22,7 +22,6 @@
 //! # Ok::<(), neurite_data::DataError>(())
 //! ```
 
-mod atomic;
 mod batch;
 mod bundled;
 mod checksum;

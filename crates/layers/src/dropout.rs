@@ -39,8 +39,6 @@ pub struct DropoutConfig {
 pub struct Dropout<F: Float> {
     cfg: DropoutConfig,
     input: Option<Vec<usize>>,
-    /// The stream as `build` left it, for [`Layer::rewind_rng`].
-    start: Rng,
     rng: Rng,
     /// `0` or `1 / (1 - rate)` per element (Train only).
     mask: Tensor<F>,
@@ -63,7 +61,6 @@ impl<F: Float> Dropout<F> {
         Dropout {
             cfg,
             input: None,
-            start: Rng::new(0),
             rng: Rng::new(0),
             mask: empty(),
             y: empty(),
@@ -119,7 +116,6 @@ impl<F: Float> Layer<F> for Dropout<F> {
     fn build(&mut self, input_shape: &[usize], rng: &mut Rng) -> Result<Vec<usize>> {
         let out = self.output_shape(input_shape)?;
         self.input = Some(input_shape.to_vec());
-        self.start = rng.clone();
         self.rng = rng.clone();
         self.cached = false;
         Ok(out)
@@ -195,9 +191,5 @@ impl<F: Float> Layer<F> for Dropout<F> {
             }
             None => false,
         }
-    }
-
-    fn rewind_rng(&mut self) {
-        self.rng = self.start.clone();
     }
 }

@@ -42,9 +42,11 @@ impl Backward {
 /// batch axis in front (`[N, 1, 28, 28]`). Layout is NCHW.
 ///
 /// Buffers: every layer owns its output, its cache and its input-gradient tensors, and reuses
-/// them for as long as the batch size stays the same, so a training step allocates nothing after
-/// the first batch. `forward` returns a view of the output buffer; `backward` fills the input
-/// gradient, read with [`Layer::input_grad`].
+/// them for as long as the batch size stays the same, so the layers' forward and backward passes
+/// allocate no tensors after the first batch (a training step as a whole still allocates a
+/// little: the batcher's batch copies and the `Vec`s that [`Layer::params`] returns). `forward`
+/// returns a view of the output buffer; `backward` fills the input gradient, read with
+/// [`Layer::input_grad`].
 ///
 /// Gradients accumulate: `backward` *adds* into each parameter's gradient; zeroing is the caller's
 /// explicit step ([`Param::zero_grad`], or `Sequential::zero_grad`).
@@ -137,14 +139,10 @@ pub trait Layer<F: Float>: Send {
         Activation::Linear
     }
 
-    /// Restarts the layer's random stream (dropout masks) where `build` left it, so the next
-    /// `Mode::Train` forward draws the same mask as the first one did. Gradient checks use this to
-    /// evaluate one fixed function many times; training never needs it.
-    fn rewind_rng(&mut self) {}
-
     /// The position of the layer's random stream (dropout masks), so a model file can store it
-    /// and resumed training draws the masks uninterrupted training would have drawn. None for
-    /// layers without randomness.
+    /// and resumed training draws the masks uninterrupted training would have drawn (and a
+    /// gradient check can evaluate one fixed function many times). None for layers without
+    /// randomness.
     fn rng_state(&self) -> Option<[u64; 6]> {
         None
     }

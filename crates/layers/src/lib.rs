@@ -23,7 +23,7 @@
 //! 1. `model.zero_grad()`;
 //! 2. `let y = model.forward(x, Mode::Train)?` — the *output* (probabilities after a softmax);
 //! 3. ask the loss for its gradient. If `loss.fused_activation()` (neurite-losses) equals
-//!    `model.output_activation().name()` — a cross-entropy meeting the softmax (or sigmoid) it
+//!    `model.output_activation()` — a cross-entropy meeting the softmax (or sigmoid) it
 //!    expects — the loss returns the gradient w.r.t. the **logits**, `(p - y) / N`, computed
 //!    stably from `p` alone; call `model.backward_from_logits(d)`, which skips the last layer's
 //!    activation. Otherwise the loss returns the gradient w.r.t. the output; call
@@ -47,7 +47,6 @@
 //! non-trainable `moving_mean`, `moving_variance`. A model names them `<layer>.<param>`
 //! (`dense_1.bias`): [`Sequential::params`], [`Sequential::param`], [`Sequential::set_param`].
 
-mod activation;
 mod activation_layer;
 mod batch_norm;
 mod config;
@@ -65,7 +64,6 @@ mod reshape;
 mod sequential;
 mod summary;
 
-pub use activation::Activation;
 pub use activation_layer::{ActivationConfig, ActivationLayer};
 pub use batch_norm::{BatchNormConfig, BatchNormalization};
 pub use config::LayerConfig;
@@ -75,6 +73,7 @@ pub use dropout::{Dropout, DropoutConfig};
 pub use error::{LayerError, Result};
 pub use footprint::{DEFAULT_MAX_BYTES, Footprint};
 pub use layer::{Backward, Layer, Mode};
+pub use neurite_tensor::Activation;
 pub use pool::{AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, NameConfig, Pool2DConfig};
 pub use reshape::{Flatten, Reshape, ReshapeConfig};
 pub use sequential::{Sequential, SequentialConfig};

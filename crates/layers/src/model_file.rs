@@ -23,7 +23,6 @@
 //! nothing unexpected is present) *before* building the model, so a bad file yields an error that
 //! names the problem and never a partly loaded model.
 
-mod atomic;
 mod checksum;
 mod error;
 mod reader;
@@ -97,7 +96,8 @@ impl<F: Float> Sequential<F> {
     /// # Errors
     /// [`ModelFileError::Model`] for an unbuilt model, [`ModelFileError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        atomic::write_atomic(path.as_ref(), &self.to_safetensors(None)?)
+        neurite_io::write_atomic(path.as_ref(), &self.to_safetensors(None)?)?;
+        Ok(())
     }
 
     /// As [`Sequential::save`], with the optimizer's state in the same file so that training can
@@ -111,7 +111,8 @@ impl<F: Float> Sequential<F> {
         path: impl AsRef<Path>,
         optimizer: &SavedOptimizer<F>,
     ) -> Result<()> {
-        atomic::write_atomic(path.as_ref(), &self.to_safetensors(Some(optimizer))?)
+        neurite_io::write_atomic(path.as_ref(), &self.to_safetensors(Some(optimizer))?)?;
+        Ok(())
     }
 
     /// Reads a model written by [`Sequential::save`] (an optimizer state in the file is

@@ -484,16 +484,6 @@ impl<F: Float> Sequential<F> {
         model.build(&config.input_shape)?;
         Ok(model)
     }
-
-    /// Restarts every layer's random stream (see [`Layer::rewind_rng`]).
-    pub fn rewind_rng(&mut self) {
-        self.layers.iter_mut().for_each(|l| l.rewind_rng());
-    }
-
-    /// The combined [`Layer::kink_fingerprint`] of all layers.
-    pub fn kink_fingerprint(&self) -> u64 {
-        crate::layer::fingerprint(self.layers.iter().map(|l| l.kink_fingerprint()))
-    }
 }
 
 /// `<layer>.<param>`, whether `param` is the layer-local name (`weight`) or already the full one.

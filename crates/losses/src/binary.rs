@@ -2,7 +2,7 @@
 //! sigmoid gradient.
 
 use ndarray::{ArrayViewD, Zip};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{Activation, Float, Tensor};
 
 use crate::loss::{check_same_shape, ensure_shape};
 use crate::{Loss, LossError, Result};
@@ -161,8 +161,8 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
         run(y_pred, y_true, self.input(), Some(grad))
     }
 
-    fn fused_activation(&self) -> Option<&'static str> {
-        (!self.from_logits).then_some("sigmoid")
+    fn fused_activation(&self) -> Option<Activation> {
+        (!self.from_logits).then_some(Activation::Sigmoid)
     }
 
     fn gradient_wrt_logits(

@@ -7,7 +7,7 @@
 //! expression from the probabilities, `(p * sum(t) - t) / N` (`(p - y) / N` for one-hot rows).
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Axis, Ix2};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{Activation, Float, Tensor};
 
 use crate::binary::{EPSILON, clip_probability};
 use crate::loss::{check_finite_targets, ensure_shape};
@@ -221,8 +221,8 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
         Ok(run(pred, &t, self.input(), Some(grad)))
     }
 
-    fn fused_activation(&self) -> Option<&'static str> {
-        (!self.from_logits).then_some("softmax")
+    fn fused_activation(&self) -> Option<Activation> {
+        (!self.from_logits).then_some(Activation::Softmax)
     }
 
     fn gradient_wrt_logits(
@@ -348,8 +348,8 @@ impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
         Ok(run(pred, &t, self.input(), Some(grad)))
     }
 
-    fn fused_activation(&self) -> Option<&'static str> {
-        (!self.from_logits).then_some("softmax")
+    fn fused_activation(&self) -> Option<Activation> {
+        (!self.from_logits).then_some(Activation::Softmax)
     }
 
     fn gradient_wrt_logits(

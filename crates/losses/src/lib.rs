@@ -16,12 +16,13 @@
 //!
 //! ```
 //! use neurite_losses::{GradientWrt, Loss, SparseCategoricalCrossentropy};
+//! use neurite_tensor::Activation;
 //! let probs = ndarray::arr2(&[[0.2f32, 0.8], [0.6, 0.4]]).into_dyn();
 //! let labels = ndarray::arr1(&[1.0f32, 0.0]).into_dyn();
 //! let mut grad = ndarray::ArrayD::zeros(vec![0]);
-//! // "softmax" is `model.output_activation().name()` in neurite-layers.
+//! // `Activation::Softmax` is `model.output_activation()` in neurite-layers.
 //! let g = SparseCategoricalCrossentropy::default()
-//!     .loss_and_gradient(probs.view(), labels.view(), "softmax", &mut grad)
+//!     .loss_and_gradient(probs.view(), labels.view(), Activation::Softmax, &mut grad)
 //!     .unwrap();
 //! assert_eq!(g.wrt, GradientWrt::Logits); // -> model.backward_from_logits(grad)
 //! assert!((grad[[0, 1]] - (0.8 - 1.0) / 2.0).abs() < 1e-7);

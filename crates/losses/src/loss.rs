@@ -1,7 +1,7 @@
 //! The `Loss` trait and the fused-gradient protocol.
 
 use ndarray::{ArrayViewD, IxDyn};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{Activation, Float, Tensor};
 
 use crate::{LossError, Result};
 
@@ -49,9 +49,10 @@ pub trait Loss<F: Float>: Send + Sync {
         grad: &mut Tensor<F>,
     ) -> Result<F>;
 
-    /// The output activation this loss absorbs (`"softmax"`, `"sigmoid"`), if it has a fused
-    /// gradient for it. Compared with `Activation::name()` of the model's last layer.
-    fn fused_activation(&self) -> Option<&'static str> {
+    /// The output activation this loss absorbs ([`Activation::Softmax`],
+    /// [`Activation::Sigmoid`]), if it has a fused gradient for it. Compared with the model's
+    /// output activation (`Sequential::output_activation` in neurite-layers).
+    fn fused_activation(&self) -> Option<Activation> {
         None
     }
 
@@ -75,7 +76,7 @@ pub trait Loss<F: Float>: Send + Sync {
     }
 
     /// The one call a training loop needs: the fused logits gradient when the model's output
-    /// activation (`output_activation`, e.g. `model.output_activation().name()`) is the one this
+    /// activation (`output_activation`, e.g. `model.output_activation()`) is the one this
     /// loss fuses with, otherwise the gradient w.r.t. the output. The result says which.
     ///
     /// # Errors
@@ -84,7 +85,7 @@ pub trait Loss<F: Float>: Send + Sync {
         &self,
         y_pred: ArrayViewD<'_, F>,
         y_true: ArrayViewD<'_, F>,
-        output_activation: &str,
+        output_activation: Activation,
         grad: &mut Tensor<F>,
     ) -> Result<LossGradient<F>> {
         if self.fused_activation() == Some(output_activation) {

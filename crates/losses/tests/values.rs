@@ -5,6 +5,7 @@ use neurite_losses::{
     BinaryCrossentropy, CategoricalCrossentropy, GradientWrt, Huber, Loss, LossError,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
+use neurite_tensor::Activation;
 
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-12, "{a} vs {b}");
@@ -76,22 +77,22 @@ fn fused_protocol() {
     let mut g = ArrayD::zeros(vec![0]);
     let cce = CategoricalCrossentropy::new();
     let out = cce
-        .loss_and_gradient(probs.view(), t.view(), "softmax", &mut g)
+        .loss_and_gradient(probs.view(), t.view(), Activation::Softmax, &mut g)
         .unwrap();
     assert_eq!(out.wrt, GradientWrt::Logits);
     let expected = arr2(&[[0.05, -0.05], [0.35, -0.35]]).into_dyn();
     assert!(g.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15));
     let out = cce
-        .loss_and_gradient(probs.view(), t.view(), "linear", &mut g)
+        .loss_and_gradient(probs.view(), t.view(), Activation::Linear, &mut g)
         .unwrap();
     assert_eq!(out.wrt, GradientWrt::Output);
     let out = CategoricalCrossentropy::from_logits()
-        .loss_and_gradient(probs.view(), t.view(), "softmax", &mut g)
+        .loss_and_gradient(probs.view(), t.view(), Activation::Softmax, &mut g)
         .unwrap();
     assert_eq!(out.wrt, GradientWrt::Output);
     assert_eq!(
         <BinaryCrossentropy as Loss<f64>>::fused_activation(&BinaryCrossentropy::new()),
-        Some("sigmoid")
+        Some(Activation::Sigmoid)
     );
     assert_eq!(
         <MeanSquaredError as Loss<f64>>::fused_activation(&MeanSquaredError),
@@ -185,7 +186,7 @@ fn nan_predictions_give_nan_losses() {
     );
     let mut grad = ndarray::ArrayD::zeros(vec![0]);
     let fused = SparseCategoricalCrossentropy::default()
-        .loss_and_gradient(probs.view(), labels.view(), "softmax", &mut grad)
+        .loss_and_gradient(probs.view(), labels.view(), Activation::Softmax, &mut grad)
         .unwrap();
     assert!(fused.loss.is_nan());
 }

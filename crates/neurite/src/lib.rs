@@ -19,6 +19,7 @@
 //! See `examples/` for xor, regression, and the reference mlp and cnn on MNIST.
 
 pub use neurite_data as data;
+pub use neurite_io as io;
 pub use neurite_layers as layers;
 pub use neurite_losses as losses;
 pub use neurite_metrics as metrics;

@@ -65,11 +65,20 @@ pub enum OnnxError {
     /// Writing the file failed (the destination is left as it was).
     #[error("cannot write {path}: {source}")]
     Io {
-        /// The file (or its temporary sibling) being written.
+        /// The file being written.
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
     },
+}
+
+impl From<neurite_io::WriteError> for OnnxError {
+    fn from(e: neurite_io::WriteError) -> Self {
+        OnnxError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 /// Result of a neurite-onnx operation.

@@ -6,7 +6,6 @@ use neurite_layers::Sequential;
 use neurite_tensor::Float;
 use prost::Message;
 
-use crate::atomic::write_atomic;
 use crate::graph::{Dim, GraphBuilder};
 use crate::lower::{Shapes, lower_layer};
 use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
@@ -103,7 +102,8 @@ pub fn export<F: Float>(
     options: ExportOptions,
 ) -> Result<()> {
     let bytes = to_bytes(model, &options)?;
-    write_atomic(path.as_ref(), &bytes)
+    neurite_io::write_atomic(path.as_ref(), &bytes)?;
+    Ok(())
 }
 
 /// The serialized ONNX model, as [`export`] would write it.

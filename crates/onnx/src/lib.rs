@@ -25,12 +25,14 @@
 //! crate: `tests/tests/onnx_tract.rs` runs the exported models in tract, and
 //! `cargo xtask verify-onnx` runs the ONNX checker and onnxruntime.
 
-mod atomic;
 mod error;
 mod export;
 pub mod graph;
 mod lower;
 pub mod proto;
+// Test support: the reference models with inputs and outputs that the parity tests and
+// `cargo xtask verify-onnx` share.
+#[cfg(feature = "testing")]
 pub mod samples;
 
 pub use error::{OnnxError, Result};

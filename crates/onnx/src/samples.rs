@@ -188,8 +188,8 @@ pub fn write_reference_set(
         let onnx = dir.join(format!("{name}.onnx"));
         crate::export(&model, &onnx, crate::ExportOptions::default())?;
         let raw = |t: &Tensor<f32>| t.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
-        crate::atomic::write_atomic(&dir.join(format!("{name}.input.f32")), &raw(&x))?;
-        crate::atomic::write_atomic(&dir.join(format!("{name}.output.f32")), &raw(&y))?;
+        neurite_io::write_atomic(&dir.join(format!("{name}.input.f32")), &raw(&x))?;
+        neurite_io::write_atomic(&dir.join(format!("{name}.output.f32")), &raw(&y))?;
         entries.push(format!(
             r#"{{"name": "{name}", "onnx": "{name}.onnx", "input": "{name}.input.f32", "input_shape": {:?}, "output": "{name}.output.f32", "output_shape": {:?}}}"#,
             x.shape(),
@@ -203,6 +203,6 @@ pub fn write_reference_set(
         });
     }
     let manifest = format!("{{\"models\": [\n  {}\n]}}\n", entries.join(",\n  "));
-    crate::atomic::write_atomic(&dir.join("manifest.json"), manifest.as_bytes())?;
+    neurite_io::write_atomic(&dir.join("manifest.json"), manifest.as_bytes())?;
     Ok(written)
 }

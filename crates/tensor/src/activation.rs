@@ -1,20 +1,31 @@
-//! Elementwise activations: each function's value and derivative side by side.
+//! Activations: each elementwise function's value and derivative side by side, plus Softmax.
 //!
 //! The derivative takes both the input `x` and the output `y = f(x)`, so each function uses the
 //! cheaper one (sigmoid and tanh from `y`, GELU from `x`); callers cache both.
+//!
+//! Softmax is the one variant that is not elementwise (each row is normalised). It is in the same
+//! enum so that the whole workspace, from a layer's config to the loss that fuses with it, names
+//! an activation with one type. It always runs along axis 1: the features of a `[N, F]` tensor,
+//! the channels of an `[N, C, H, W]` one (what Keras' default `axis=-1` means in its channels-last
+//! layout, and what ONNX `Softmax(axis=1)` computes).
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
 use serde::{Deserialize, Serialize};
 
-use crate::{Float, Result, TensorError};
+use crate::{Float, Result, TensorError, softmax_backward, softmax_into};
 
-/// An elementwise activation function.
+/// An activation function: elementwise, or Softmax along axis 1.
+///
+/// Serialized like Keras' `activation` argument, tagged by name:
+/// `{"name": "relu"}`, `{"name": "leaky_relu", "alpha": 0.3}`, `{"name": "softmax"}`.
 ///
 /// ```
 /// use neurite_tensor::Activation;
 /// assert_eq!(Activation::Relu.apply(-2.0f64), 0.0);
 /// let y = Activation::Sigmoid.apply(0.0f64);
 /// assert_eq!(Activation::Sigmoid.derivative(0.0, y), 0.25);
+/// let json = serde_json::to_string(&Activation::Softmax).unwrap();
+/// assert_eq!(json, r#"{"name":"softmax"}"#);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
@@ -41,12 +52,35 @@ pub enum Activation {
     Gelu,
     /// `ln(1 + exp(x))`.
     Softplus,
+    /// `exp(x_i) / sum_j exp(x_j)` along axis 1, computed stably. Not elementwise: only
+    /// [`Activation::forward`] and [`Activation::backward`] compute it.
+    Softmax,
 }
 
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 impl Activation {
+    /// Whether the function maps each element on its own (every variant but Softmax).
+    pub fn is_elementwise(self) -> bool {
+        self != Activation::Softmax
+    }
+
+    /// Whether the function is not smooth at 0: ReLU and LeakyReLU (the derivative jumps) and
+    /// ELU (the second derivative jumps from `alpha` to 0; with `alpha != 1` the derivative jumps
+    /// too). Finite differences across such points are unreliable, so gradient checks keep
+    /// pre-activations away from 0.
+    pub fn has_kink(self) -> bool {
+        matches!(
+            self,
+            Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. }
+        )
+    }
+
     /// `f(x)`.
+    ///
+    /// # Panics
+    /// For [`Activation::Softmax`], which has no value for one element alone (see
+    /// [`Activation::is_elementwise`]); use [`Activation::forward`].
     #[inline]
     pub fn apply<F: Float>(self, x: F) -> F {
         let one = F::one();
@@ -91,6 +125,7 @@ impl Activation {
                 // max(x, 0) + ln(1 + exp(-|x|)) is exact and cannot overflow.
                 x.max(F::zero()) + (-x.abs()).exp().ln_1p()
             }
+            Activation::Softmax => not_elementwise(),
         }
     }
 
@@ -98,6 +133,9 @@ impl Activation {
     ///
     /// At the kinks of ReLU and LeakyReLU (x = 0) the derivative is taken from the left, as
     /// TensorFlow and PyTorch do.
+    ///
+    /// # Panics
+    /// For [`Activation::Softmax`], whose Jacobian is not diagonal; use [`Activation::backward`].
     #[inline]
     pub fn derivative<F: Float>(self, x: F, y: F) -> F {
         let one = F::one();
@@ -133,6 +171,7 @@ impl Activation {
                 cdf + x * pdf
             }
             Activation::Softplus => Activation::Sigmoid.apply(x),
+            Activation::Softmax => not_elementwise(),
         }
     }
 
@@ -147,14 +186,19 @@ impl Activation {
             Activation::Elu { .. } => "elu",
             Activation::Gelu => "gelu",
             Activation::Softplus => "softplus",
+            Activation::Softmax => "softmax",
         }
     }
 
-    /// `y = f(x)` elementwise into `y` (same shape), in parallel for large tensors.
+    /// `y = f(x)` into `y` (same shape): elementwise, in parallel for large tensors; Softmax
+    /// along axis 1.
     ///
     /// # Errors
-    /// [`TensorError::ShapeMismatch`] when the shapes differ.
+    /// [`TensorError::ShapeMismatch`] when the shapes differ; a rank below 2 for Softmax.
     pub fn forward<F: Float>(self, x: ArrayViewD<'_, F>, y: ArrayViewMutD<'_, F>) -> Result<()> {
+        if self == Activation::Softmax {
+            return softmax_into(x, 1, y);
+        }
         same_shape("activation forward", x.shape(), y.shape())?;
         let zip = Zip::from(y).and(&x);
         if x.len() >= PARALLEL_LEN {
@@ -165,10 +209,11 @@ impl Activation {
         Ok(())
     }
 
-    /// `d_x = d_y * f'(x)` elementwise, overwriting `d_x`, given the cached `x` and `y`.
+    /// `d_x = d_y * f'(x)` elementwise (Softmax: `d_y` times its Jacobian, row by row along
+    /// axis 1), overwriting `d_x`, given the cached `x` and `y`.
     ///
     /// # Errors
-    /// [`TensorError::ShapeMismatch`] when the shapes differ.
+    /// [`TensorError::ShapeMismatch`] when the shapes differ; a rank below 2 for Softmax.
     pub fn backward<F: Float>(
         self,
         x: ArrayViewD<'_, F>,
@@ -176,6 +221,9 @@ impl Activation {
         d_y: ArrayViewD<'_, F>,
         d_x: ArrayViewMutD<'_, F>,
     ) -> Result<()> {
+        if self == Activation::Softmax {
+            return softmax_backward(y, d_y, 1, d_x);
+        }
         const OP: &str = "activation backward";
         same_shape(OP, x.shape(), y.shape())?;
         same_shape(OP, x.shape(), d_y.shape())?;
@@ -192,6 +240,12 @@ impl Activation {
         }
         Ok(())
     }
+}
+
+/// The scalar functions' answer for Softmax: a caller bug, since one element has no softmax.
+#[cold]
+fn not_elementwise() -> ! {
+    panic!("Activation::Softmax is not elementwise: use Activation::forward / backward")
 }
 
 /// Tensors at least this long are processed by rayon; smaller ones are not worth the hand-off.

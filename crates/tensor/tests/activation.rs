@@ -37,6 +37,7 @@ fn reference(act: Activation, x: f64) -> f64 {
         }
         Activation::Gelu => 0.5 * x * (1.0 + libm_erf(x / 2f64.sqrt())),
         Activation::Softplus => (1.0 + x.exp()).ln(),
+        Activation::Softmax => unreachable!("ALL lists the elementwise activations only"),
     }
 }
 
@@ -119,4 +120,19 @@ fn large_arrays_take_the_parallel_path_identically() {
     for (a, b) in x.iter().zip(&y) {
         assert_eq!(Activation::Gelu.apply(*a), *b);
     }
+}
+
+#[test]
+fn softmax_runs_along_axis_1_and_has_no_scalar_form() {
+    let x = ndarray::arr2(&[[0.0f64, 2f64.ln()], [1.0, 1.0]]).into_dyn();
+    let mut y = ndarray::ArrayD::zeros(x.raw_dim());
+    Activation::Softmax.forward(x.view(), y.view_mut()).unwrap();
+    let expected = ndarray::arr2(&[[1.0 / 3.0, 2.0 / 3.0], [0.5, 0.5]]).into_dyn();
+    assert!(
+        y.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15),
+        "{y}"
+    );
+    assert!(!Activation::Softmax.is_elementwise());
+    assert!(ALL.iter().all(|a| a.is_elementwise()));
+    assert!(std::panic::catch_unwind(|| Activation::Softmax.apply(0.0f64)).is_err());
 }

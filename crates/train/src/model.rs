@@ -314,7 +314,7 @@ impl<F: Float + Score> Model<F> {
         let gradient = self.loss.loss_and_gradient(
             output.view(),
             y.view(),
-            activation.name(),
+            activation,
             &mut self.loss_grad,
         )?;
         let loss = gradient.loss.as_f64();

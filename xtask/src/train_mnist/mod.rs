@@ -6,7 +6,6 @@
 //! (command and resolved settings). Ctrl-C stops after the current batch, saves everything, and
 //! exits with status 130. `--resume DIR` continues an earlier run (see [`resume`]).
 
-mod atomic;
 mod data;
 mod outputs;
 mod report;
@@ -20,7 +19,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use atomic::write_atomic;
 use clap::ValueEnum;
 use ndarray::{Axis, Ix2};
 use neurite::data::{DatasetInfo, FASHION_MNIST, FULL_MNIST_COMMAND, MNIST};
@@ -785,6 +783,11 @@ fn default_out(model: &str, dataset: &str) -> PathBuf {
         rest % 3600 / 60,
         rest % 60
     ))
+}
+
+/// [`neurite::io::write_atomic`] with its error in the run's `anyhow` chain.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(neurite::io::write_atomic(path, bytes)?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use flate2::write::GzEncoder;
 use ndarray::ArrayD;
 
 use super::types::{IdxArray, IdxElement};
-use crate::atomic::write_atomically;
 use crate::error::{DataError, Result};
 
 /// How to store an IDX file.
@@ -37,14 +36,15 @@ pub enum Compression {
 pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray, compression: Compression) -> Result<()> {
     let path = path.as_ref();
     let bytes = encode(array, path)?;
-    write_atomically(path, |out| match compression {
+    neurite_io::write_atomic_with(path, |out| match compression {
         Compression::None => out.write_all(&bytes),
         Compression::Gzip => {
             let mut gz = GzEncoder::new(out, flate2::Compression::default());
             gz.write_all(&bytes)?;
             gz.finish().map(|_| ())
         }
-    })
+    })?;
+    Ok(())
 }
 
 /// The complete IDX bytes (header and data) of `array`, uncompressed.

@@ -69,3 +69,12 @@ pub enum ModelFileError {
         source: Box<LayerError>,
     },
 }
+
+impl From<neurite_io::WriteError> for ModelFileError {
+    fn from(e: neurite_io::WriteError) -> Self {
+        ModelFileError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -1,8 +1,7 @@
-//! Rendering a figure to an SVG or PNG file, atomically (temp file in the same directory, then
-//! rename), so a failed plot never leaves a half-written image behind.
+//! Rendering a figure to an SVG or PNG file, atomically (neurite-io: temp file in the same
+//! directory, fsync, rename), so a failed plot never leaves a half-written image behind.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::{
@@ -74,13 +73,9 @@ pub(crate) fn render<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Re
         });
     }
     super::font::ensure_font()?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let io = |source| MetricError::Io {
-        path: path.to_path_buf(),
-        source,
+    let io = |e: neurite_io::WriteError| MetricError::Io {
+        path: e.path,
+        source: e.source,
     };
     let plot_error = |message: String| MetricError::Plot {
         plot: F::NAME,
@@ -94,27 +89,17 @@ pub(crate) fn render<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Re
                 let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
                 draw_all(figure, &root).map_err(plot_error)?;
             }
-            let mut temp = tempfile::Builder::new()
-                .prefix(".neurite-plot-")
-                .suffix(".svg")
-                .tempfile_in(&dir)
-                .map_err(io)?;
-            temp.write_all(svg.as_bytes()).map_err(io)?;
-            temp.as_file().sync_all().map_err(io)?;
-            temp.persist(path).map_err(|e| io(e.error))?;
+            neurite_io::write_atomic(path, svg.as_bytes()).map_err(io)?;
         }
         Format::Png => {
-            // The image encoder picks the format from the extension, so the temp name ends in .png.
-            let temp = tempfile::Builder::new()
-                .prefix(".neurite-plot-")
-                .suffix(".png")
-                .tempfile_in(&dir)
-                .map_err(io)?;
+            // The image encoder writes the file itself, by path, and picks the format from the
+            // extension, which the temporary file keeps.
+            let temp = neurite_io::AtomicFile::create(path).map_err(io)?;
             {
-                let root = BitMapBackend::new(temp.path(), size).into_drawing_area();
+                let root = BitMapBackend::new(temp.temp_path(), size).into_drawing_area();
                 draw_all(figure, &root).map_err(plot_error)?;
             }
-            temp.persist(path).map_err(|e| io(e.error))?;
+            temp.commit().map_err(io)?;
         }
     }
     Ok(())

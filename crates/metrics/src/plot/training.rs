@@ -11,7 +11,9 @@ use crate::{MetricError, Result};
 
 /// One quantity recorded once per epoch, on the training data and optionally on validation data.
 ///
-/// neurite-train's `History` converts into a list of these, one per loss or metric.
+/// Built from neurite-train's `History` one quantity at a time:
+/// `Curves::new("loss", history.series("loss")).with_validation(history.series("val_loss"))`
+/// (neurite-metrics does not depend on neurite-train, so there is no conversion between them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Curves {
     /// The quantity's name, e.g. `"loss"` or `"accuracy"`; the panel's title.
