@@ -1,8 +1,10 @@
-//! `bench train --profile`: where one training step's time goes, layer by layer.
+//! `bench train --profile`: where one training step's time goes, and one inference chunk's,
+//! layer by layer.
 //!
 //! Runs forward and backward (as `Sequential` does: no input gradient below the first
-//! trainable layer, the fused softmax gradient into the last) on a fixed random batch, and
-//! reports the mean per layer over timed steps after a few warm-up steps.
+//! trainable layer, the fused softmax gradient into the last), or forward alone in inference
+//! mode, on a fixed random batch, and reports the mean per layer over timed steps after a few
+//! warm-up steps.
 
 use std::time::Instant;
 
@@ -20,17 +22,28 @@ pub struct Profile {
 
 const WARMUP: usize = 3;
 
-/// Profiles `model` on batches of `batch` MNIST-sized images over `steps` timed steps.
-pub fn profile(model: &mut Sequential<f32>, batch: usize, steps: usize) -> anyhow::Result<Profile> {
+/// Profiles `model` on batches of `batch` MNIST-sized images over `steps` timed steps: forward
+/// and backward for `Mode::Train`, forward only for `Mode::Infer` (as `predict` runs it; the
+/// backward times are then zero).
+pub fn profile(
+    model: &mut Sequential<f32>,
+    batch: usize,
+    steps: usize,
+    mode: Mode,
+) -> anyhow::Result<Profile> {
     let mut rng = Rng::new(1);
     let x = ArrayD::from_shape_simple_fn(IxDyn(&[batch, 1, 28, 28]), || rng.next_f32());
     let d_logits = ArrayD::<f32>::from_elem(IxDyn(&[batch, 10]), 0.01);
     let layers = model.layers_mut();
     let n = layers.len();
-    let first_trainable = layers
-        .iter()
-        .position(|l| !l.params().is_empty())
-        .unwrap_or(0);
+    let first_trainable = match mode {
+        Mode::Train => layers
+            .iter()
+            .position(|l| !l.params().is_empty())
+            .unwrap_or(0),
+        // No backward pass at all.
+        Mode::Infer => n,
+    };
     let (mut fwd, mut bwd, mut total) = (vec![0.0; n], vec![0.0; n], 0.0);
     for step in 0..steps + WARMUP {
         let timed = step >= WARMUP;
@@ -43,7 +56,7 @@ pub fn profile(model: &mut Sequential<f32>, batch: usize, steps: usize) -> anyho
             } else {
                 done[i - 1].output()
             };
-            rest[0].forward(input, Mode::Train)?;
+            rest[0].forward(input, mode)?;
             if timed {
                 fwd[i] += t.elapsed().as_secs_f64();
             }
@@ -75,49 +88,6 @@ pub fn profile(model: &mut Sequential<f32>, batch: usize, steps: usize) -> anyho
             .iter()
             .zip(fwd.iter().zip(&bwd))
             .map(|(l, (f, b))| (l.name().to_string(), f / steps, b / steps))
-            .collect(),
-        step: total / steps,
-    })
-}
-
-/// Profiles inference: `Mode::Infer` forward passes of batches of `batch` MNIST-sized images,
-/// as `predict` runs them, over `steps` timed passes. Backward times are zero.
-pub fn profile_inference(
-    model: &mut Sequential<f32>,
-    batch: usize,
-    steps: usize,
-) -> anyhow::Result<Profile> {
-    let mut rng = Rng::new(1);
-    let x = ArrayD::from_shape_simple_fn(IxDyn(&[batch, 1, 28, 28]), || rng.next_f32());
-    let layers = model.layers_mut();
-    let n = layers.len();
-    let (mut fwd, mut total) = (vec![0.0; n], 0.0);
-    for step in 0..steps + WARMUP {
-        let timed = step >= WARMUP;
-        let start = Instant::now();
-        for i in 0..n {
-            let t = Instant::now();
-            let (done, rest) = layers.split_at_mut(i);
-            let input = if i == 0 {
-                x.view()
-            } else {
-                done[i - 1].output()
-            };
-            rest[0].forward(input, Mode::Infer)?;
-            if timed {
-                fwd[i] += t.elapsed().as_secs_f64();
-            }
-        }
-        if timed {
-            total += start.elapsed().as_secs_f64();
-        }
-    }
-    let steps = steps as f64;
-    Ok(Profile {
-        layers: layers
-            .iter()
-            .zip(&fwd)
-            .map(|(l, f)| (l.name().to_string(), f / steps, 0.0))
             .collect(),
         step: total / steps,
     })

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use clap::ValueEnum;
 use neurite::data::{Dataset, FASHION_MNIST, Resolver, Split};
-use neurite::layers::models;
+use neurite::layers::{Mode, models};
 use neurite::losses::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
 use neurite::metrics::streaming::{Accuracy, StreamingMetric};
 use neurite::optim::Adam;
@@ -179,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if args.profile {
                 let mut network = kind.network();
                 let p = super::with_threads(threads, || {
-                    super::profile::profile(&mut network, kind.batch_size(), 50)
+                    super::profile::profile(&mut network, kind.batch_size(), 50, Mode::Train)
                 })??;
                 let title = format!(
                     "{} batch {}, {threads} thread(s)",
@@ -189,7 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 super::profile::print(&title, &p);
                 let chunk = neurite::train::inference_chunk(&network).min(EVAL_BATCH);
                 let p = super::with_threads(threads, || {
-                    super::profile::profile_inference(&mut network, chunk, 200)
+                    super::profile::profile(&mut network, chunk, 200, Mode::Infer)
                 })??;
                 let title = format!(
                     "{} inference, chunks of {chunk}, {threads} thread(s)",
