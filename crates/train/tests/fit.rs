@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ndarray::{Array2, ArrayD, Axis};
+use ndarray::{ArrayD, Axis};
 use neurite_layers::{Activation, Dense, Sequential, models};
 use neurite_losses::{MeanSquaredError, SparseCategoricalCrossentropy};
 use neurite_metrics::streaming::{Accuracy, StreamingMetric};
@@ -14,19 +14,11 @@ use neurite_train::{
     ReduceLROnPlateau, Result, TrainError,
 };
 
-/// Three well-separated Gaussian blobs in 2-D, labels 0..3 as floats.
+mod common;
+
+/// Three well-separated blobs, labels 0..3 as floats.
 fn blobs(n: usize, seed: u64) -> (Tensor<f64>, Tensor<f64>) {
-    let centers = [(-2.0, 0.0), (2.0, 0.0), (0.0, 2.5)];
-    let mut rng = Rng::new(seed);
-    let mut x = Array2::zeros((n, 2));
-    let mut y = ndarray::Array1::zeros(n);
-    for i in 0..n {
-        let c = i % 3;
-        x[[i, 0]] = centers[c].0 + 0.5 * rng.normal();
-        x[[i, 1]] = centers[c].1 + 0.5 * rng.normal();
-        y[i] = c as f64;
-    }
-    (x.into_dyn(), y.into_dyn())
+    common::blobs(n, seed, 0.5)
 }
 
 fn classifier(seed: u64) -> Sequential<f64> {

@@ -3,27 +3,18 @@
 //! for epoch 2, with shuffling on, validation, a schedule that reads the epoch number, and
 //! Dropout in the network.
 
-use ndarray::Array2;
 use neurite_layers::{Activation, Dense, Dropout, Sequential};
 use neurite_losses::SparseCategoricalCrossentropy;
 use neurite_metrics::streaming::{Accuracy, StreamingMetric};
 use neurite_optim::Adam;
-use neurite_tensor::{Rng, Tensor};
+use neurite_tensor::Tensor;
 use neurite_train::{Callback, Context, EpochLogs, FitConfig, LearningRateScheduler, Model};
 
-/// Three noisy blobs in 2-D, labels 0..3 as floats.
+mod common;
+
+/// Three well-separated blobs, labels 0..3 as floats.
 fn blobs(n: usize, seed: u64) -> (Tensor<f32>, Tensor<f32>) {
-    let centers = [(-2.0, 0.0), (2.0, 0.0), (0.0, 2.5)];
-    let mut rng = Rng::new(seed);
-    let mut x = Array2::zeros((n, 2));
-    let mut y = ndarray::Array1::zeros(n);
-    for i in 0..n {
-        let c = i % 3;
-        x[[i, 0]] = (centers[c].0 + 0.8 * rng.normal()) as f32;
-        x[[i, 1]] = (centers[c].1 + 0.8 * rng.normal()) as f32;
-        y[i] = c as f32;
-    }
-    (x.into_dyn(), y.into_dyn())
+    common::blobs(n, seed, 0.8)
 }
 
 fn network(dropout: bool) -> Sequential<f32> {

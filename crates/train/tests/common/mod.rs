@@ -1,0 +1,20 @@
+//! Data shared by the training tests.
+
+use ndarray::Array2;
+use neurite_tensor::{Float, Rng, Tensor};
+
+/// Three Gaussian blobs in 2-D with standard deviation `spread`, labels 0..3 as floats
+/// (sample `i` belongs to blob `i % 3`).
+pub fn blobs<F: Float>(n: usize, seed: u64, spread: f64) -> (Tensor<F>, Tensor<F>) {
+    let centers = [(-2.0, 0.0), (2.0, 0.0), (0.0, 2.5)];
+    let mut rng = Rng::new(seed);
+    let mut x = Array2::zeros((n, 2));
+    let mut y = ndarray::Array1::zeros(n);
+    for i in 0..n {
+        let c = i % 3;
+        x[[i, 0]] = F::from_f64(centers[c].0 + spread * rng.normal());
+        x[[i, 1]] = F::from_f64(centers[c].1 + spread * rng.normal());
+        y[i] = F::from_f64(c as f64);
+    }
+    (x.into_dyn(), y.into_dyn())
+}
