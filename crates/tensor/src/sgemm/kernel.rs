@@ -50,18 +50,18 @@ pub(crate) struct Buffers {
     b_k_offsets: Vec<isize>,
 }
 
-/// The `MR x NR` register tile: `tile[i * NR + j] = sum_k a[k * MR + i] * b[k * NR + j]`, with
-/// `NR = NV * S::LANES`.
+/// The `MR x NR` register tile: `acc[i][v]` holds `sum_k a[k * MR + i] * b[k * NR + j]` for
+/// the `S::LANES` columns `j` of vector `v`, with `NR = NV * S::LANES`. It is returned in
+/// registers, so a whole tile goes into C without a round trip through memory.
 ///
 /// # Safety
-/// `a` and `b` hold packed panels of `kc` steps; `tile` has room for `MR * NR` values.
+/// `a` and `b` hold packed panels of `kc` steps.
 #[inline(always)]
 unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
     a: *const f32,
     b: *const f32,
-    tile: *mut f32,
-) {
+) -> [[S::V; NV]; MR] {
     let nr = NV * S::LANES;
     unsafe {
         let mut acc = [[S::zero(); NV]; MR];
@@ -79,11 +79,7 @@ unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
                 }
             }
         }
-        for (i, row) in acc.iter().enumerate() {
-            for (v, &r) in row.iter().enumerate() {
-                S::store(tile.add(i * nr + v * S::LANES), r);
-            }
-        }
+        acc
     }
 }
 
@@ -135,7 +131,7 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                 // SAFETY: the offsets address B's rows pc..pc + kc and these columns; the
                 // buffer holds ceil(NC / NR) panels of kc_size * NR.
                 unsafe {
-                    pack_b::<NR>(p.b, b_k_offsets, &col_offsets[..cn], bbuf.add(q * kc * NR))
+                    pack_b::<S, NR>(p.b, b_k_offsets, &col_offsets[..cn], bbuf.add(q * kc * NR))
                 };
             }
             let k_offsets = &mut bufs.a_k_offsets[..kc];
@@ -146,7 +142,7 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                     let rn = MR.min(ic + mc - i0);
                     // SAFETY: as for B, with A's rows i0..i0 + rn.
                     unsafe {
-                        pack_a::<MR>(p.a, &p.a_layout, i0, rn, k_offsets, abuf.add(q * kc * MR))
+                        pack_a::<S, MR>(p.a, &p.a_layout, i0, rn, k_offsets, abuf.add(q * kc * MR))
                     };
                 }
                 for (qb, j0) in (jc..jc + nc).step_by(NR).enumerate() {
@@ -156,24 +152,21 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                         let rn = MR.min(ic + mc - i0);
                         // SAFETY: packed panels of kc steps; the tile buffer holds MR * NR.
                         unsafe {
-                            micro_kernel::<S, MR, NV>(
+                            let acc = micro_kernel::<S, MR, NV>(
                                 kc,
                                 abuf.add(qa * kc * MR),
                                 bbuf.add(qb * kc * NR),
-                                tile.as_mut_ptr(),
                             );
-                            let full = rn == MR && cn == NR;
-                            if full && c_offsets.windows(2).all(|w| w[1] == w[0] + 1) {
+                            if rn == MR && cn == NR {
                                 store_full_tile::<S, MR, NV>(
-                                    p,
-                                    tile.as_ptr(),
-                                    i0,
-                                    j0,
-                                    c_offsets[0],
-                                    first,
-                                    last,
+                                    p, &acc, i0, j0, &c_offsets, first, last,
                                 );
                                 continue;
+                            }
+                            for (i, row) in acc.iter().enumerate() {
+                                for (v, &r) in row.iter().enumerate() {
+                                    S::store(tile.as_mut_ptr().add(i * NR + v * S::LANES), r);
+                                }
                             }
                             store_tile(
                                 p,
@@ -194,42 +187,64 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     }
 }
 
-/// [`store_tile`] for a whole tile over adjacent columns, in vector registers.
+/// [`store_tile`] for a whole tile, straight from the registers. A vector whose columns are
+/// not adjacent in C (a wide output's tile that crosses from one plane into the next) is read
+/// and written lane by lane, with the same vector arithmetic.
 ///
 /// # Safety
-/// C's rows `i0..i0 + MR` exist and each holds `NR` adjacent columns from `col_offset`.
+/// C's rows `i0..i0 + MR` exist and `c_offsets` (`NR` of them) address columns `j0..j0 + NR`.
 #[inline(always)]
 unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
     p: &Problem<'_>,
-    tile: *const f32,
+    acc: &[[S::V; NV]; MR],
     i0: usize,
     j0: usize,
-    col_offset: isize,
+    c_offsets: &[isize],
     first: bool,
     last: bool,
 ) {
     let ep = &p.epilogue;
-    let nr = NV * S::LANES;
+    let lanes = S::LANES;
+    let adjacent: [bool; NV] = std::array::from_fn(|v| {
+        let offsets = &c_offsets[v * lanes..(v + 1) * lanes];
+        offsets.windows(2).all(|w| w[1] == w[0] + 1)
+    });
+    // One vector's lanes, for the vectors that are not adjacent in C.
+    let mut spill = [0.0f32; 16];
+    debug_assert!(lanes <= spill.len());
     unsafe {
         let alpha = S::splat(ep.alpha);
         let beta = S::splat(ep.beta);
         let mut col_bias = [S::zero(); NV];
         if let (true, super::Bias::Cols(b)) = (last, ep.bias) {
             for (v, cb) in col_bias.iter_mut().enumerate() {
-                *cb = S::load(b[j0 + v * S::LANES..].as_ptr());
+                *cb = S::load(b[j0 + v * lanes..].as_ptr());
             }
         }
-        for i in 0..MR {
-            let row = p.c.offset(p.c_layout.rows.offset(i0 + i) + col_offset);
+        for (i, acc) in acc.iter().enumerate() {
+            let row = p.c.offset(p.c_layout.rows.offset(i0 + i));
             let row_bias = S::splat(ep.row_bias(i0 + i));
             for (v, &cb) in col_bias.iter().enumerate() {
-                let dst = row.add(v * S::LANES);
-                let mut x = S::mul(alpha, S::load(tile.add(i * nr + v * S::LANES)));
+                let offsets = &c_offsets[v * lanes..(v + 1) * lanes];
+                let dst = row.offset(offsets[0]);
+                // The previous contents of C, when the epilogue reads them. (Inline, not in a
+                // closure: a closure is compiled without the kernel's target features.)
+                let old = if first && ep.beta == 0.0 {
+                    S::zero()
+                } else if adjacent[v] {
+                    S::load(dst)
+                } else {
+                    for (l, &off) in offsets.iter().enumerate() {
+                        spill[l] = *row.offset(off);
+                    }
+                    S::load(spill.as_ptr())
+                };
+                let mut x = S::mul(alpha, acc[v]);
                 if !first {
-                    x = S::add(S::load(dst), x);
+                    x = S::add(old, x);
                 } else if ep.beta != 0.0 {
                     // Multiply, then add: the same two roundings as the scalar edge path.
-                    x = S::add(x, S::mul(beta, S::load(dst)));
+                    x = S::add(x, S::mul(beta, old));
                 }
                 if last {
                     x = S::add(S::add(x, row_bias), cb);
@@ -237,7 +252,14 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
                         x = S::relu(x);
                     }
                 }
-                S::store(dst, x);
+                if adjacent[v] {
+                    S::store(dst, x);
+                } else {
+                    S::store(spill.as_mut_ptr(), x);
+                    for (l, &off) in offsets.iter().enumerate() {
+                        *row.offset(off) = spill[l];
+                    }
+                }
             }
         }
     }

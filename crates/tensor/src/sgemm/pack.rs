@@ -7,6 +7,7 @@
 //! ordinary row-major matrix all cost one copy.
 
 use super::layout::Layout;
+use super::simd::Simd;
 
 /// Packs rows `r0..r0 + rn` (`rn <= MR`) of A over the K block whose column offsets are
 /// `k_offsets` into `dst[k * MR + i]`, zero-filling rows `rn..MR`.
@@ -15,7 +16,7 @@ use super::layout::Layout;
 /// `a` must be valid for every element the layout and ranges name; `dst` for
 /// `k_offsets.len() * MR` writes.
 #[inline(always)]
-pub(crate) unsafe fn pack_a<const MR: usize>(
+pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
     a: *const f32,
     layout: &Layout,
     r0: usize,
@@ -37,9 +38,17 @@ pub(crate) unsafe fn pack_a<const MR: usize>(
             return;
         }
         if contiguous && rn == MR && kc > 0 {
-            // Row-major A: MR rows read side by side, one k at a time.
+            // Row-major A: MR rows read side by side, 8 x 8 blocks at a time, then one k at a
+            // time for the rest.
             let rows: [*const f32; MR] = std::array::from_fn(|i| a.offset(row(i) + k_offsets[0]));
-            for k in 0..kc {
+            let blocked = if MR.is_multiple_of(8) { kc / 8 * 8 } else { 0 };
+            for k in (0..blocked).step_by(8) {
+                for g in (0..MR).step_by(8) {
+                    let src = std::array::from_fn(|i| rows[g + i].add(k));
+                    S::transpose8(src, dst.add(k * MR + g), MR);
+                }
+            }
+            for k in blocked..kc {
                 let d = dst.add(k * MR);
                 for (i, row) in rows.iter().enumerate() {
                     *d.add(i) = *row.add(k);
@@ -68,7 +77,7 @@ pub(crate) unsafe fn pack_a<const MR: usize>(
 /// # Safety
 /// As [`pack_a`], with `dst` valid for `k_offsets.len() * NR` writes.
 #[inline(always)]
-pub(crate) unsafe fn pack_b<const NR: usize>(
+pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
     b: *const f32,
     k_offsets: &[isize],
     col_offsets: &[isize],
@@ -95,11 +104,23 @@ pub(crate) unsafe fn pack_b<const NR: usize>(
                 }
             }
         } else if adjacent(k_offsets) && kc > 0 {
-            // K runs along memory (a transposed operand): read each column sequentially.
+            // K runs along memory (a transposed operand): 8 columns x 8 k at a time, then
+            // each column's remaining k sequentially.
             let base = b.offset(k_offsets[0]);
+            let blocked = if NR.is_multiple_of(8) && cn == NR {
+                kc / 8 * 8
+            } else {
+                0
+            };
+            for k in (0..blocked).step_by(8) {
+                for g in (0..NR).step_by(8) {
+                    let src = std::array::from_fn(|j| base.offset(col_offsets[g + j]).add(k));
+                    S::transpose8(src, dst.add(k * NR + g), NR);
+                }
+            }
             for (j, &off) in col_offsets.iter().enumerate() {
                 let src = base.offset(off);
-                for k in 0..kc {
+                for k in blocked..kc {
                     *dst.add(k * NR + j) = *src.add(k);
                 }
             }

@@ -33,6 +33,72 @@ pub(crate) trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// ReLU lane by lane: `a > 0 ? a : 0` (NaN gives 0, as `Activation::Relu`).
     unsafe fn relu(a: Self::V) -> Self::V;
+    /// Transposes an 8 x 8 block: `dst[k * dst_stride + i] = src[i][k]` for `i, k < 8`.
+    ///
+    /// Packing a row-major A or a column-major B turns rows into columns; one element at a
+    /// time that is a scalar load and store each, about as long as the product itself when M
+    /// is small (a dense layer's batch), so the vector sets shuffle whole blocks.
+    #[inline(always)]
+    unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
+        for (i, row) in src.iter().enumerate() {
+            for k in 0..8 {
+                unsafe { *dst.add(k * dst_stride + i) = *row.add(k) };
+            }
+        }
+    }
+}
+
+/// The 8 x 8 transpose in 256-bit AVX registers: three rounds of shuffles (pairs of rows,
+/// pairs of pairs, then the 128-bit halves), 24 shuffles for 64 values.
+///
+/// # Safety
+/// The CPU supports AVX; `src[i]` is valid for 8 reads and `dst` for `7 * dst_stride + 8` writes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn transpose8_avx(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
+    // No closures here: a closure is compiled without the caller's target features, so an
+    // intrinsic inside it would become a call.
+    unsafe {
+        let r = [
+            _mm256_loadu_ps(src[0]),
+            _mm256_loadu_ps(src[1]),
+            _mm256_loadu_ps(src[2]),
+            _mm256_loadu_ps(src[3]),
+            _mm256_loadu_ps(src[4]),
+            _mm256_loadu_ps(src[5]),
+            _mm256_loadu_ps(src[6]),
+            _mm256_loadu_ps(src[7]),
+        ];
+        // Rows 2j and 2j + 1 interleaved: k = 0, 1 (and 4, 5) in t[2j], k = 2, 3 (6, 7) in
+        // t[2j + 1].
+        let t = [
+            _mm256_unpacklo_ps(r[0], r[1]),
+            _mm256_unpackhi_ps(r[0], r[1]),
+            _mm256_unpacklo_ps(r[2], r[3]),
+            _mm256_unpackhi_ps(r[2], r[3]),
+            _mm256_unpacklo_ps(r[4], r[5]),
+            _mm256_unpackhi_ps(r[4], r[5]),
+            _mm256_unpacklo_ps(r[6], r[7]),
+            _mm256_unpackhi_ps(r[6], r[7]),
+        ];
+        // Four rows for one k in each 128-bit half: k = 0..4 in the low halves, 4..8 in the high.
+        let s = [
+            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+        ];
+        for k in 0..4 {
+            let low = _mm256_permute2f128_ps::<0x20>(s[k], s[k + 4]);
+            let high = _mm256_permute2f128_ps::<0x31>(s[k], s[k + 4]);
+            _mm256_storeu_ps(dst.add(k * dst_stride), low);
+            _mm256_storeu_ps(dst.add((k + 4) * dst_stride), high);
+        }
+    }
 }
 
 /// 256-bit AVX2 registers with FMA3: 8 lanes.
@@ -76,6 +142,10 @@ impl Simd for Avx2 {
         // MAXPS returns its second operand when either is NaN.
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
     }
+    #[inline(always)]
+    unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
+        unsafe { transpose8_avx(src, dst, dst_stride) }
+    }
 }
 
 /// 512-bit AVX-512F registers: 16 lanes.
@@ -118,5 +188,9 @@ impl Simd for Avx512 {
     unsafe fn relu(a: __m512) -> __m512 {
         // MAXPS returns its second operand when either is NaN.
         unsafe { _mm512_max_ps(a, _mm512_setzero_ps()) }
+    }
+    #[inline(always)]
+    unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
+        unsafe { transpose8_avx(src, dst, dst_stride) }
     }
 }
