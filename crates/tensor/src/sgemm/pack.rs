@@ -130,10 +130,26 @@ pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
                 }
             }
         } else {
-            // A gather: the unfolded view of a convolution's input, whose panel columns jump
-            // at every output row.
-            for (k, &koff) in k_offsets.iter().enumerate() {
-                let src = b.offset(koff);
+            // A gather: the unfolded view of a convolution's input (whose panel columns jump at
+            // every output row), or its transpose for the weight gradient (whose K runs along
+            // an output row: eight adjacent k at a time go through the transpose).
+            let mut k = 0;
+            while k < kc {
+                let run = NR.is_multiple_of(8)
+                    && cn == NR
+                    && k + 8 <= kc
+                    && k_offsets[k + 7] == k_offsets[k] + 7
+                    && adjacent(&k_offsets[k..k + 8]);
+                if run {
+                    let base = b.offset(k_offsets[k]);
+                    for g in (0..NR).step_by(8) {
+                        let src = std::array::from_fn(|j| base.offset(col_offsets[g + j]));
+                        S::transpose8(src, dst.add(k * NR + g), NR);
+                    }
+                    k += 8;
+                    continue;
+                }
+                let src = b.offset(k_offsets[k]);
                 let d = dst.add(k * NR);
                 for (j, &off) in col_offsets.iter().enumerate() {
                     *d.add(j) = *src.offset(off);
@@ -141,6 +157,7 @@ pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
                 for j in cn..NR {
                     *d.add(j) = 0.0;
                 }
+                k += 1;
             }
         }
     }
