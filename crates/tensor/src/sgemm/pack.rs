@@ -130,34 +130,84 @@ pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
                 }
             }
         } else {
-            // A gather: the unfolded view of a convolution's input (whose panel columns jump at
-            // every output row), or its transpose for the weight gradient (whose K runs along
-            // an output row: eight adjacent k at a time go through the transpose).
+            // A gather: the unfolded view of a convolution's input, or its transpose for the
+            // weight gradient. Eight k that run along an output row (the transposed view) go
+            // through the transpose; otherwise each k copies the panel's runs of adjacent
+            // columns (an output row, in the forward view) a vector at a time.
+            let mut runs = [(0usize, 0usize, 0isize); NR];
+            let mut run_count = 0;
+            let mut j = 0;
+            while j < cn {
+                let start = j;
+                j += 1;
+                while j < cn && j - start < S::LANES && col_offsets[j] == col_offsets[j - 1] + 1 {
+                    j += 1;
+                }
+                runs[run_count] = (start, j - start, col_offsets[start]);
+                run_count += 1;
+            }
+            let runs = &runs[..run_count];
             let mut k = 0;
             while k < kc {
                 let run = NR.is_multiple_of(8)
-                    && cn == NR
                     && k + 8 <= kc
                     && k_offsets[k + 7] == k_offsets[k] + 7
                     && adjacent(&k_offsets[k..k + 8]);
                 if run {
-                    let base = b.offset(k_offsets[k]);
-                    for g in (0..NR).step_by(8) {
-                        let src = std::array::from_fn(|j| base.offset(col_offsets[g + j]));
-                        S::transpose8(src, dst.add(k * NR + g), NR);
-                    }
+                    transpose_columns::<S, NR>(
+                        b.offset(k_offsets[k]),
+                        col_offsets,
+                        dst.add(k * NR),
+                    );
                     k += 8;
                     continue;
                 }
                 let src = b.offset(k_offsets[k]);
                 let d = dst.add(k * NR);
-                for (j, &off) in col_offsets.iter().enumerate() {
-                    *d.add(j) = *src.offset(off);
+                if runs.len() * 2 <= cn {
+                    for &(start, len, off) in runs {
+                        S::store_first(d.add(start), S::load_first(src.offset(off), len), len);
+                    }
+                } else {
+                    for (j, &off) in col_offsets.iter().enumerate() {
+                        *d.add(j) = *src.offset(off);
+                    }
                 }
                 for j in cn..NR {
                     *d.add(j) = 0.0;
                 }
                 k += 1;
+            }
+        }
+    }
+}
+
+/// Packs eight consecutive k of every panel column (`col_offsets` from `base`, each column's k
+/// adjacent in memory) into `dst[k * NR + j]` through 8 x 8 transposes, zero-filling the columns
+/// past the panel.
+///
+/// # Safety
+/// As [`pack_b`]: every column is valid for 8 reads from its offset; `dst` for `8 * NR` writes.
+#[inline(always)]
+unsafe fn transpose_columns<S: Simd, const NR: usize>(
+    base: *const f32,
+    col_offsets: &[isize],
+    dst: *mut f32,
+) {
+    let cn = col_offsets.len();
+    unsafe {
+        for g in (0..cn).step_by(8) {
+            // Columns past a partial panel read column 0 again; they are zeroed below.
+            let src = std::array::from_fn(|j| {
+                base.offset(*col_offsets.get(g + j).unwrap_or(&col_offsets[0]))
+            });
+            S::transpose8(src, dst.add(g), NR);
+        }
+        if cn < NR {
+            for k in 0..8 {
+                for j in cn..NR {
+                    *dst.add(k * NR + j) = 0.0;
+                }
             }
         }
     }

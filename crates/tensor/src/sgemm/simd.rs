@@ -33,6 +33,24 @@ pub(crate) trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// ReLU lane by lane: `a > 0 ? a : 0` (NaN gives 0, as `Activation::Relu`).
     unsafe fn relu(a: Self::V) -> Self::V;
+    /// The first `n` lanes (`n <= LANES`) from `p`, the rest zero; reads nothing past them.
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> Self::V {
+        let mut lanes = [0.0f32; 16];
+        for (l, v) in lanes.iter_mut().enumerate().take(n) {
+            *v = unsafe { *p.add(l) };
+        }
+        unsafe { Self::load(lanes.as_ptr()) }
+    }
+    /// Stores the first `n` lanes (`n <= LANES`) at `p`; writes nothing past them.
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f32, v: Self::V, n: usize) {
+        let mut lanes = [0.0f32; 16];
+        unsafe { Self::store(lanes.as_mut_ptr(), v) };
+        for (l, v) in lanes.iter().enumerate().take(n) {
+            unsafe { *p.add(l) = *v };
+        }
+    }
     /// Transposes an 8 x 8 block: `dst[k * dst_stride + i] = src[i][k]` for `i, k < 8`.
     ///
     /// Packing a row-major A or a column-major B turns rows into columns; one element at a
@@ -143,6 +161,15 @@ impl Simd for Avx2 {
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
     }
     #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> __m256 {
+        // VMASKMOVPS neither reads masked-off lanes nor faults on them.
+        unsafe { _mm256_maskload_ps(p, first_lanes_avx(n)) }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f32, v: __m256, n: usize) {
+        unsafe { _mm256_maskstore_ps(p, first_lanes_avx(n), v) }
+    }
+    #[inline(always)]
     unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
         unsafe { transpose8_avx(src, dst, dst_stride) }
     }
@@ -190,7 +217,36 @@ impl Simd for Avx512 {
         unsafe { _mm512_max_ps(a, _mm512_setzero_ps()) }
     }
     #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> __m512 {
+        // Masked-off lanes are neither read nor able to fault.
+        unsafe { _mm512_maskz_loadu_ps(first_lanes(n), p) }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f32, v: __m512, n: usize) {
+        unsafe { _mm512_mask_storeu_ps(p, first_lanes(n), v) }
+    }
+    #[inline(always)]
     unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
         unsafe { transpose8_avx(src, dst, dst_stride) }
+    }
+}
+
+/// The AVX-512 mask of lanes `0..n`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn first_lanes(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+/// The AVX mask vector of lanes `0..n` (`n <= 8`): all ones where the lane index is below `n`.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn first_lanes_avx(n: usize) -> __m256i {
+    unsafe {
+        let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), index)
     }
 }
