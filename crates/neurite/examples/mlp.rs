@@ -39,7 +39,11 @@ pub fn run(epochs: usize, verbose: bool) -> Result<Outcome, Box<dyn std::error::
     let history = model.fit(
         &x,
         &y,
-        FitConfig::new(epochs, 32).seed(0).verbosity(verbosity),
+        FitConfig::default()
+            .epochs(epochs)
+            .batch_size(32)
+            .seed(0)
+            .verbosity(verbosity),
     )?;
     let evaluation = model.evaluate(&x_test, &y_test, 500)?;
     Ok(Outcome {

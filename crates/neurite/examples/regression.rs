@@ -49,7 +49,11 @@ pub fn run(epochs: usize, verbose: bool) -> Result<Outcome, Box<dyn std::error::
     let history = model.fit(
         &x,
         &y,
-        FitConfig::new(epochs, 10).seed(1).verbosity(verbosity),
+        FitConfig::default()
+            .epochs(epochs)
+            .batch_size(10)
+            .seed(1)
+            .verbosity(verbosity),
     )?;
     let seconds_per_epoch = start.elapsed().as_secs_f64() / history.epochs.len() as f64;
     let test_mse = model.evaluate(&x_test, &y_test, 100)?.loss;

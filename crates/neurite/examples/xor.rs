@@ -39,7 +39,15 @@ pub fn run(verbose: bool) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut epochs = 0;
     let mut outputs = Vec::new();
     while epochs < 200_000 {
-        let history = model.fit(&x, &y, FitConfig::new(1000, 4).shuffle(false).silent())?;
+        let history = model.fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(1000)
+                .batch_size(4)
+                .shuffle(false)
+                .silent(),
+        )?;
         epochs += history.epochs.len();
         outputs = model.predict(&x, 4)?.iter().copied().collect();
         if verbose {

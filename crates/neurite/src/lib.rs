@@ -11,7 +11,7 @@
 //! let y = ndarray::arr2(&[[0.0], [1.0], [1.0], [0.0]]).into_dyn();
 //! let network = models::xor::<f64>(1);
 //! let mut model = Model::compile(network, MeanSquaredError, Box::new(Sgd::with_learning_rate(0.1)?), vec![])?;
-//! let history = model.fit(&x, &y, FitConfig::new(10, 4).silent())?;
+//! let history = model.fit(&x, &y, FitConfig::default().epochs(10).batch_size(4).silent())?;
 //! assert_eq!(history.epochs.len(), 10);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

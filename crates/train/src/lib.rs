@@ -10,26 +10,30 @@
 //! let (x, y) = data(); // [N, 1, 28, 28] images in [0, 1], [N] labels
 //! let network = models::mlp::<f32>(0);
 //! let mut model = Model::compile(network, SparseCategoricalCrossentropy::default(), Box::new(Adam::default()), vec![Box::new(Accuracy::new())])?;
-//! let history = model.fit(&x, &y, FitConfig::new(5, 32).validation_split(0.1).callback(EarlyStopping::new("val_loss").patience(2)))?;
+//! let history = model.fit(&x, &y, FitConfig::default().epochs(5).batch_size(32).validation_split(0.1).callback(EarlyStopping::new("val_loss").patience(2)))?;
 //! println!("{}", history.to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod builder;
 mod callbacks;
 mod config;
 mod error;
 mod history;
+mod input;
 mod model;
 mod parallel_predict;
 mod persist;
 mod progress;
 
+pub use builder::ModelBuilder;
 pub use callbacks::{
-    Callback, Context, EarlyStopping, LearningRateScheduler, Mode, ModelCheckpoint,
-    ReduceLROnPlateau,
+    CSVLogger, Callback, Context, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
+    MonitorMode, ReduceLROnPlateau,
 };
-pub use config::{FitConfig, Validation};
+pub use config::{DEFAULT_BATCH_SIZE, FitConfig, Validation};
 pub use error::{Result, TrainError};
 pub use history::{EpochLogs, History};
+pub use input::{AsSamples, AsTargets, TargetElement};
 pub use model::{Evaluation, Model, inference_chunk, predict};
 pub use progress::Verbosity;

@@ -335,7 +335,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
 
     let x_train = train.images_f32();
-    let mut config = FitConfig::new(epochs, batch_size)
+    let mut config = FitConfig::default()
+        .epochs(epochs)
+        .batch_size(batch_size)
         .initial_epoch(completed)
         .seed(args.seed)
         .verbosity(Verbosity::Auto)
