@@ -244,7 +244,7 @@ fn large_tensors_update_identically_with_one_or_two_threads_and_match_a_scalar_l
 #[test]
 fn schedules_drive_the_rate_and_cannot_be_overridden() {
     // PiecewiseConstant: rate 1.0 for steps 0 and 1 (step <= 1), 0.1 afterwards.
-    let schedule = PiecewiseConstant::new(vec![1], vec![1.0, 0.1]).unwrap();
+    let schedule = PiecewiseConstant::new(vec![1], vec![1.0, 0.1]);
     let config = SgdConfig {
         learning_rate: schedule.into(),
         ..SgdConfig::default()

@@ -589,7 +589,9 @@ fn compile_or_load(
     file: Option<(&Path, &Path)>,
 ) -> anyhow::Result<Model<f32>> {
     let Some((dir, path)) = file else {
-        return Ok(Model::compile(network, loss, optimizer, metrics)?);
+        let builder = Model::new(network).loss(loss).boxed_optimizer(optimizer);
+        let builder = metrics.into_iter().fold(builder, |b, m| b.boxed_metric(m));
+        return Ok(builder.compile()?);
     };
     let model = Model::load(path, loss, optimizer, metrics).with_context(|| {
         format!(
