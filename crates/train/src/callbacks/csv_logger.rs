@@ -16,7 +16,9 @@ use crate::{Callback, EpochLogs, History, Result, TrainError};
 /// the progress display (Keras writes its 0-based index).
 ///
 /// Without [`CSVLogger::append`] the file is replaced when training begins; with it, rows are
-/// added to an existing file, and the header is written only if the file is empty.
+/// added to an existing file under its header (a value the header does not name is left out,
+/// a named one this run does not log is written `NA`), and a header is written only if the
+/// file is empty.
 ///
 /// ```
 /// use neurite_train::CSVLogger;
@@ -91,13 +93,19 @@ impl<F: Float> Callback<F> for CSVLogger {
 
     fn on_train_begin(&mut self, _ctx: &mut Context<'_, F>) -> Result<()> {
         self.write_header = true;
+        self.columns = None;
         if self.append && self.path.exists() {
             let file = File::open(&self.path).map_err(|e| self.error("cannot read", e))?;
             let mut first = String::new();
             BufReader::new(file)
                 .read_line(&mut first)
                 .map_err(|e| self.error("cannot read", e))?;
-            self.write_header = first.is_empty();
+            let header = first.trim_end();
+            if !header.is_empty() {
+                self.write_header = false;
+                let names = header.split(self.separator).skip(1);
+                self.columns = Some(names.map(String::from).collect());
+            }
         }
         let file = OpenOptions::new()
             .create(true)
@@ -107,7 +115,6 @@ impl<F: Float> Callback<F> for CSVLogger {
             .open(&self.path)
             .map_err(|e| self.error("cannot open", e))?;
         self.file = Some(file);
-        self.columns = None;
         Ok(())
     }
 
