@@ -234,7 +234,7 @@ fn mismatched_files_name_the_problem() {
     let model = models::mlp::<f32>(0);
     let bytes = model.to_safetensors(None).unwrap();
     let check = |bytes: Vec<u8>, needle: &str| {
-        let err = load_bytes(&bytes).err().expect("must be refused");
+        let err = load_bytes(&bytes).expect_err("must be refused");
         assert!(
             err.to_string().contains(needle),
             "'{err}' should mention '{needle}'"

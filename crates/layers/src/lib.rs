@@ -51,6 +51,7 @@ mod activation_layer;
 mod batch_norm;
 mod config;
 mod conv2d;
+mod debug;
 mod dense;
 mod dropout;
 mod error;

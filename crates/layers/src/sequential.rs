@@ -47,6 +47,8 @@ pub struct SequentialConfig {
 pub struct Sequential<F: Float> {
     layers: Vec<Box<dyn Layer<F>>>,
     seed: u64,
+    /// The per-sample input shape declared with `with_input_shape`, built at `Model` compile.
+    declared_input: Option<Vec<usize>>,
     /// Per-sample input shape and the output shape of every layer, once built.
     shapes: Option<(Vec<usize>, Vec<Vec<usize>>)>,
     /// Memory the model may hold: parameters with gradients plus one batch's buffers.
@@ -72,9 +74,47 @@ impl<F: Float> Sequential<F> {
         Sequential {
             layers: Vec::new(),
             seed,
+            declared_input: None,
             shapes: None,
             max_bytes: DEFAULT_MAX_BYTES,
             bytes: ModelBytes::default(),
+        }
+    }
+
+    /// Declares the per-sample input shape (no batch axis; Keras `input_shape=` or
+    /// `keras.Input(shape)`), builder style. Compiling a `Model` builds the network for it;
+    /// [`Sequential::build_declared`] builds it here.
+    ///
+    /// ```
+    /// use neurite_layers::{Dense, Flatten, Sequential};
+    /// let mut model = Sequential::<f32>::new().with_input_shape([1, 28, 28]).add(Flatten::new()).add(Dense::new(10));
+    /// assert_eq!(model.declared_input_shape(), Some(&[1, 28, 28][..]));
+    /// assert_eq!(model.input_shape(), None); // not built yet
+    /// model.build_declared().unwrap();
+    /// assert_eq!(model.output_shape(), Some(&[10][..]));
+    /// ```
+    pub fn with_input_shape(mut self, input_shape: impl AsRef<[usize]>) -> Self {
+        self.declared_input = Some(input_shape.as_ref().to_vec());
+        self.shapes = None;
+        self
+    }
+
+    /// The input shape declared with [`Sequential::with_input_shape`] (or last given to
+    /// [`Sequential::build`]).
+    pub fn declared_input_shape(&self) -> Option<&[usize]> {
+        self.declared_input.as_deref()
+    }
+
+    /// Builds the model for its declared input shape (see [`Sequential::with_input_shape`]).
+    ///
+    /// # Errors
+    /// [`LayerError::NotBuilt`] when no shape was declared, else as [`Sequential::build`].
+    pub fn build_declared(&mut self) -> Result<()> {
+        match self.declared_input.clone() {
+            Some(shape) => self.build(&shape),
+            None => Err(LayerError::NotBuilt {
+                layer: String::from("Sequential (no input shape: use with_input_shape)"),
+            }),
         }
     }
 
@@ -205,6 +245,7 @@ impl<F: Float> Sequential<F> {
             }
         }
         self.shapes = Some((input_shape.to_vec(), shapes));
+        self.declared_input = Some(input_shape.to_vec());
         Ok(())
     }
 

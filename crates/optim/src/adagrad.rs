@@ -9,6 +9,7 @@ use crate::error::{Result, check_non_negative};
 use crate::kernel::for_each;
 use crate::optimizer::impl_optimizer;
 use crate::schedule::LearningRate;
+use crate::setters::setters;
 
 /// Hyper-parameters of [`Adagrad`], with Keras' defaults (`learning_rate` 1e-3,
 /// `initial_accumulator_value` 0.1, `epsilon` 1e-7).
@@ -147,3 +148,10 @@ impl<F: Float> Default for Adagrad<F> {
 }
 
 impl_optimizer!(Adagrad, Adagrad);
+
+setters!(Adagrad {
+    /// The accumulators' starting value, >= 0 (Keras `initial_accumulator_value`, 0.1).
+    initial_accumulator_value: f64,
+    /// Added under the root, > 0 (Keras `epsilon`, default 1e-7).
+    epsilon: f64,
+});

@@ -9,6 +9,7 @@ use crate::error::{Result, check_non_negative, check_range};
 use crate::kernel::for_each;
 use crate::optimizer::impl_optimizer;
 use crate::schedule::LearningRate;
+use crate::setters::setters;
 
 /// Hyper-parameters of [`Adam`], with Keras' defaults (`learning_rate` 1e-3, `beta_1` 0.9,
 /// `beta_2` 0.999, `epsilon` 1e-7). [`AdamConfig::adamw`] gives Keras' AdamW defaults.
@@ -235,3 +236,14 @@ impl<F: Float> Default for Adam<F> {
 }
 
 impl_optimizer!(Adam, Adam);
+
+setters!(Adam {
+    /// Decay of the first-moment estimate, in [0, 1) (Keras `beta_1`, default 0.9).
+    beta_1: f64,
+    /// Decay of the second-moment estimate, in [0, 1) (Keras `beta_2`, default 0.999).
+    beta_2: f64,
+    /// Added to `sqrt(v)`, > 0 (Keras `epsilon`, default 1e-7).
+    epsilon: f64,
+    /// The AMSGrad variant (Keras `amsgrad`).
+    amsgrad: bool,
+});

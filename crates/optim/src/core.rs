@@ -139,7 +139,13 @@ impl<F: Float> Core<F> {
         common: Common<'_>,
     ) -> Result<Self> {
         common.validate(name)?;
-        Ok(Core {
+        Ok(Self::unchecked(name, rule, common))
+    }
+
+    /// [`Core::new`] without the checks, for the builder setters (the checks run at compile and
+    /// at every step).
+    pub(crate) fn unchecked<R: Rule<F>>(name: &'static str, rule: &R, common: Common<'_>) -> Self {
+        Core {
             name,
             slot_names: rule.slot_names(),
             slot_init: F::from_f64(rule.slot_init()),
@@ -150,7 +156,7 @@ impl<F: Float> Core<F> {
             iterations: 0,
             slots: HashMap::new(),
             visit: 0,
-        })
+        }
     }
 
     pub(crate) fn live_learning_rate(&self) -> &LearningRate {

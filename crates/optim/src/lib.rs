@@ -35,6 +35,7 @@ mod optimizer;
 mod plateau;
 mod rmsprop;
 mod schedule;
+mod setters;
 mod sgd;
 mod state;
 
@@ -43,7 +44,7 @@ pub use adam::{Adam, AdamConfig};
 pub use clip::Clip;
 pub use error::{OptimError, Result};
 pub use optimizer::{Optimizer, OptimizerConfig};
-pub use plateau::{Plateau, PlateauConfig, PlateauMode};
+pub use plateau::{MonitorMode, Plateau, PlateauConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     CosineDecay, ExponentialDecay, LearningRate, LearningRateSchedule, PiecewiseConstant, Schedule,

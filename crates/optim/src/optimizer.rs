@@ -37,9 +37,23 @@ pub trait Optimizer<F: Float>: Debug + Send {
     /// The hyper-parameters, with the learning rate as it is now (callbacks may have changed it).
     fn config(&self) -> OptimizerConfig;
 
+    /// Checks the hyper-parameters (a training loop calls it once, when the model is compiled;
+    /// [`Optimizer::step`] checks them too).
+    ///
+    /// ```
+    /// use neurite_optim::{Adam, Optimizer};
+    /// assert!(Adam::<f32>::default().validate().is_ok());
+    /// let err = Adam::<f32>::default().beta_2(1.0).validate().unwrap_err();
+    /// assert!(err.to_string().contains("beta_2"), "{err}");
+    /// ```
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Updates every trainable parameter once from its gradient.
     ///
-    /// Fails, changing no value, if a gradient's shape differs from its value's, if two
+    /// Fails, changing no value, on an invalid hyper-parameter, if a gradient's shape differs
+    /// from its value's, if two
     /// parameters share a name, if saved state does not fit a parameter's shape, or if a
     /// schedule returns a negative or non-finite rate.
     fn step(&mut self, params: &mut [&mut Param<F>]) -> Result<()>;
@@ -117,7 +131,13 @@ macro_rules! impl_optimizer {
                 $crate::OptimizerConfig::$variant(config)
             }
 
+            fn validate(&self) -> $crate::Result<()> {
+                self.config.validate()?;
+                self.config.common().validate(self.config.name())
+            }
+
             fn step(&mut self, params: &mut [&mut neurite_tensor::Param<F>]) -> $crate::Result<()> {
+                $crate::Optimizer::validate(self)?;
                 self.core.step(&self.config, params)
             }
 

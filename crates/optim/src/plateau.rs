@@ -5,22 +5,31 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check_non_negative, check_range};
 
-/// Whether the monitored value should go down (a loss) or up (an accuracy).
+/// Whether a monitored value should go down (a loss) or up (an accuracy): the direction of
+/// `ReduceLROnPlateau`, `EarlyStopping` and `ModelCheckpoint`.
+///
+/// ```
+/// use neurite_optim::MonitorMode;
+/// assert_eq!(MonitorMode::infer("val_accuracy"), MonitorMode::Max);
+/// assert_eq!(MonitorMode::infer("auc"), MonitorMode::Max);
+/// assert_eq!(MonitorMode::infer("val_loss"), MonitorMode::Min);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PlateauMode {
+pub enum MonitorMode {
     /// Lower is better.
     Min,
     /// Higher is better.
     Max,
 }
 
-impl PlateauMode {
-    /// Keras' `mode="auto"`: `Max` when the monitored name contains "acc", else `Min`.
+impl MonitorMode {
+    /// Keras' `mode="auto"`: `Max` when the monitored name contains "acc" (accuracies) or
+    /// "auc", else `Min` (losses, errors).
     pub fn infer(monitor: &str) -> Self {
-        if monitor.contains("acc") {
-            PlateauMode::Max
+        if monitor.contains("acc") || monitor.contains("auc") {
+            MonitorMode::Max
         } else {
-            PlateauMode::Min
+            MonitorMode::Min
         }
     }
 }
@@ -29,7 +38,7 @@ impl PlateauMode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlateauConfig {
     /// Whether lower or higher values are better.
-    pub mode: PlateauMode,
+    pub mode: MonitorMode,
     /// The rate is multiplied by this when it is lowered, in [0, 1) (default 0.1).
     pub factor: f64,
     /// Epochs without improvement before the rate is lowered (default 10).
@@ -45,7 +54,7 @@ pub struct PlateauConfig {
 impl Default for PlateauConfig {
     fn default() -> Self {
         PlateauConfig {
-            mode: PlateauMode::Min,
+            mode: MonitorMode::Min,
             factor: 0.1,
             patience: 10,
             min_delta: 1e-4,
@@ -95,8 +104,8 @@ impl Plateau {
     /// Forgets the best value and the counters (Keras does this when training begins).
     pub fn reset(&mut self) {
         self.best = match self.config.mode {
-            PlateauMode::Min => f64::INFINITY,
-            PlateauMode::Max => f64::NEG_INFINITY,
+            MonitorMode::Min => f64::INFINITY,
+            MonitorMode::Max => f64::NEG_INFINITY,
         };
         self.wait = 0;
         self.cooldown_counter = 0;
@@ -127,8 +136,8 @@ impl Plateau {
             self.wait = 0;
         }
         let improved = match c.mode {
-            PlateauMode::Min => current < self.best - c.min_delta,
-            PlateauMode::Max => current > self.best + c.min_delta,
+            MonitorMode::Min => current < self.best - c.min_delta,
+            MonitorMode::Max => current > self.best + c.min_delta,
         };
         if improved {
             self.best = current;
@@ -184,7 +193,7 @@ mod tests {
     #[test]
     fn max_mode_and_min_delta() {
         let config = PlateauConfig {
-            mode: PlateauMode::infer("val_accuracy"),
+            mode: MonitorMode::infer("val_accuracy"),
             patience: 1,
             min_delta: 0.01,
             ..PlateauConfig::default()

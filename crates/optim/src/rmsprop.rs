@@ -9,6 +9,7 @@ use crate::error::{Result, check_non_negative, check_range};
 use crate::kernel::for_each;
 use crate::optimizer::impl_optimizer;
 use crate::schedule::LearningRate;
+use crate::setters::setters;
 
 /// Hyper-parameters of [`RmsProp`], with Keras' defaults (`learning_rate` 1e-3, `rho` 0.9,
 /// `momentum` 0, `epsilon` 1e-7, not centered).
@@ -209,3 +210,14 @@ impl<F: Float> Default for RmsProp<F> {
 }
 
 impl_optimizer!(RmsProp, RmsProp);
+
+setters!(RmsProp {
+    /// Decay of the mean square, in [0, 1) (Keras `rho`, default 0.9).
+    rho: f64,
+    /// Momentum in [0, 1] (Keras `momentum`, default 0).
+    momentum: f64,
+    /// Added under the root, > 0 (Keras `epsilon`, default 1e-7).
+    epsilon: f64,
+    /// Normalise by the estimated variance (Keras `centered`).
+    centered: bool,
+});

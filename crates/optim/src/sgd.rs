@@ -9,6 +9,7 @@ use crate::error::{Result, check_range};
 use crate::kernel::for_each;
 use crate::optimizer::impl_optimizer;
 use crate::schedule::LearningRate;
+use crate::setters::setters;
 
 /// Hyper-parameters of [`Sgd`], with Keras' defaults (`learning_rate` 0.01, no momentum).
 ///
@@ -179,3 +180,10 @@ impl<F: Float> Default for Sgd<F> {
 }
 
 impl_optimizer!(Sgd, Sgd);
+
+setters!(Sgd {
+    /// Momentum in [0, 1] (Keras `momentum`, default 0).
+    momentum: f64,
+    /// Nesterov momentum (Keras `nesterov`).
+    nesterov: bool,
+});

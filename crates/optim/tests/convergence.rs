@@ -57,7 +57,7 @@ fn sgd_with_momentum_and_nesterov_converge() {
 #[test]
 fn adam_converges() {
     // A decaying rate lets Adam settle instead of hovering at the scale of the rate.
-    let schedule = CosineDecay::new(0.1, 1500, 0.0).unwrap();
+    let schedule = CosineDecay::new(0.1, 1500, 0.0);
     let config = AdamConfig {
         learning_rate: schedule.into(),
         ..Default::default()
@@ -74,7 +74,7 @@ fn adam_with_a_constant_rate_gets_close() {
 
 #[test]
 fn rmsprop_and_adagrad_converge() {
-    let schedule = CosineDecay::new(0.05, 1500, 0.0).unwrap();
+    let schedule = CosineDecay::new(0.05, 1500, 0.0);
     let rms = RmsPropConfig {
         learning_rate: schedule.into(),
         ..Default::default()

@@ -6,30 +6,38 @@
 //! use neurite_metrics::streaming::Accuracy;
 //! use neurite_optim::Adam;
 //! use neurite_train::{EarlyStopping, FitConfig, Model};
-//! # fn data() -> (neurite_tensor::Tensor<f32>, neurite_tensor::Tensor<f32>) { unimplemented!() }
+//! # fn data() -> (ndarray::Array4<f32>, ndarray::Array1<u8>) { unimplemented!() }
 //! let (x, y) = data(); // [N, 1, 28, 28] images in [0, 1], [N] labels
-//! let network = models::mlp::<f32>(0);
-//! let mut model = Model::compile(network, SparseCategoricalCrossentropy::default(), Box::new(Adam::default()), vec![Box::new(Accuracy::new())])?;
-//! let history = model.fit(&x, &y, FitConfig::new(5, 32).validation_split(0.1).callback(EarlyStopping::new("val_loss").patience(2)))?;
+//! let mut model = Model::new(models::mlp::<f32>(0))
+//!     .loss(SparseCategoricalCrossentropy::default())
+//!     .optimizer(Adam::default())
+//!     .metric(Accuracy::new())
+//!     .compile()?;
+//! let stop = EarlyStopping::new("val_loss").patience(2);
+//! let history = model.fit(&x, &y, FitConfig::default().epochs(5).validation_split(0.1).callback(stop))?;
 //! println!("{}", history.to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod builder;
 mod callbacks;
 mod config;
 mod error;
 mod history;
+mod input;
 mod model;
 mod parallel_predict;
 mod persist;
 mod progress;
 
+pub use builder::ModelBuilder;
 pub use callbacks::{
-    Callback, Context, EarlyStopping, LearningRateScheduler, Mode, ModelCheckpoint,
-    ReduceLROnPlateau,
+    CSVLogger, Callback, Context, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
+    MonitorMode, ReduceLROnPlateau,
 };
-pub use config::{FitConfig, Validation};
+pub use config::{DEFAULT_BATCH_SIZE, FitConfig, Validation};
 pub use error::{Result, TrainError};
 pub use history::{EpochLogs, History};
+pub use input::{AsSamples, AsTargets, TargetElement};
 pub use model::{Evaluation, Model, inference_chunk, predict};
 pub use progress::Verbosity;

@@ -2,10 +2,12 @@
 //! `predict`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use ndarray::{ArrayViewD, Axis, Ix2, IxDyn, Slice};
+use ndarray::{Array2, ArrayViewD, Axis, CowArray, Ix2, IxDyn, Slice};
 use neurite_data::{BatchConfig, batches_of};
 use neurite_layers::{Mode, Sequential};
 use neurite_losses::{GradientWrt, Loss};
@@ -15,9 +17,10 @@ use neurite_optim::Optimizer;
 use neurite_tensor::{Float, Tensor};
 
 use crate::callbacks::Context;
-use crate::config::{FitConfig, Validation};
-use crate::parallel_predict::predict_in_parallel;
+use crate::config::{DEFAULT_BATCH_SIZE, FitConfig, Validation};
+use crate::parallel_predict::{inference_copy, predict_in_parallel};
 use crate::progress::Progress;
+use crate::{AsSamples, AsTargets, ModelBuilder};
 use crate::{EpochLogs, History, Result, TrainError};
 
 /// Loss and metrics over a dataset, from [`Model::evaluate`].
@@ -29,23 +32,25 @@ pub struct Evaluation {
     pub metrics: BTreeMap<String, f64>,
 }
 
-/// A [`Sequential`] network compiled with a loss, an optimizer and metrics (Keras `Model`).
+/// A [`Sequential`] network compiled with a loss, an optimizer and metrics (Keras `Model`):
+/// build one with [`Model::new`], then `fit`, `evaluate` and `predict`.
 ///
 /// ```
-/// use ndarray::{Array2, ArrayD};
-/// use neurite_layers::{Activation, Dense, Sequential};
+/// use ndarray::Array2;
+/// use neurite_layers::{Dense, Sequential};
 /// use neurite_losses::MeanSquaredError;
 /// use neurite_optim::Sgd;
 /// use neurite_train::{FitConfig, Model};
 ///
 /// // Learn y = 2x - 1 with one Dense unit.
-/// let mut net = Sequential::<f64>::with_seed(0).add(Dense::new(1));
-/// net.build(&[1])?;
-/// let mut model = Model::compile(net, MeanSquaredError, Box::new(Sgd::with_learning_rate(0.1)?), vec![])?;
-/// let x = ArrayD::from_shape_fn(vec![64, 1], |i| i[0] as f64 / 32.0 - 1.0);
+/// let net = Sequential::<f64>::with_seed(0).with_input_shape([1]).add(Dense::new(1));
+/// let mut model = Model::new(net).loss(MeanSquaredError).optimizer(Sgd::default().learning_rate(0.1)).compile()?;
+/// let x = Array2::from_shape_fn((64, 1), |(i, _)| i as f64 / 32.0 - 1.0);
 /// let y = x.mapv(|v| 2.0 * v - 1.0);
-/// let history = model.fit(&x, &y, FitConfig::new(200, 16).silent())?;
+/// let history = model.fit(&x, &y, FitConfig::default().epochs(200).batch_size(16).silent())?;
 /// assert!(history.last().unwrap().loss < 1e-6);
+/// let prediction = model.predict(&ndarray::array![[0.5]], None)?;
+/// assert!((prediction[[0, 0]] - 0.0).abs() < 1e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Model<F: Float + Score> {
@@ -59,43 +64,70 @@ pub struct Model<F: Float + Score> {
     labels: Vec<usize>,
     /// The number of the last epoch `fit` ran to its end (0 before any), saved with the model.
     epochs_completed: usize,
+    /// A copy of the network for `predict(&self)`, made at the first prediction and dropped by
+    /// every method that may change the weights.
+    inference: Mutex<Option<Sequential<F>>>,
+}
+
+impl<F: Float + Score> fmt::Debug for Model<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("network", &self.network)
+            .field("loss", &self.loss.name())
+            .field("optimizer", &self.optimizer)
+            .field("metrics", &self.metric_names())
+            .field("epochs_completed", &self.epochs_completed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<F: Float + Score> Model<F> {
-    /// Puts a built network together with its loss, optimizer and metrics.
+    /// Starts compiling `network` (Keras `model.compile(...)`): give the loss, the optimizer
+    /// and any metrics, then call [`ModelBuilder::compile`].
+    // The brief's `Model::new(net)...compile()` reads as Keras' `Model(...)` then `compile`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(network: Sequential<F>) -> ModelBuilder<F> {
+        ModelBuilder::new(network)
+    }
+
+    /// The positional form of [`Model::new`]`(..).loss(..).optimizer(..).metric(..).compile()`,
+    /// for an optimizer and metrics chosen at run time (already boxed).
     ///
     /// # Errors
-    /// [`TrainError::Invalid`] when the network has not been built (call
-    /// `Sequential::build(input_shape)` first) or two metrics share a name.
+    /// As [`ModelBuilder::compile`].
+    #[doc(hidden)]
     pub fn compile(
         network: Sequential<F>,
         loss: impl Loss<F> + 'static,
         optimizer: Box<dyn Optimizer<F>>,
         metrics: Vec<Box<dyn StreamingMetric<F>>>,
     ) -> Result<Self> {
-        if network.input_shape().is_none() {
-            return Err(TrainError::invalid(
-                "Model::compile",
-                "the network is not built: call `network.build(&input_shape)` first (e.g. &[1, 28, 28] for MNIST)",
-            ));
+        let mut builder = ModelBuilder::new(network)
+            .loss(loss)
+            .boxed_optimizer(optimizer);
+        for metric in metrics {
+            builder = builder.boxed_metric(metric);
         }
-        let mut names: Vec<&str> = metrics.iter().map(|m| m.name()).collect();
-        names.sort_unstable();
-        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(TrainError::invalid(
-                "Model::compile",
-                format!("two metrics are named `{}`", w[0]),
-            ));
-        }
-        Ok(Model {
+        builder.compile()
+    }
+
+    /// Assembles a model from parts [`ModelBuilder::compile`] has checked.
+    pub(crate) fn from_parts(
+        network: Sequential<F>,
+        loss: Box<dyn Loss<F>>,
+        optimizer: Box<dyn Optimizer<F>>,
+        metrics: Vec<Box<dyn StreamingMetric<F>>>,
+    ) -> Self {
+        Model {
             network,
-            loss: Box::new(loss),
+            loss,
             optimizer,
             metrics,
             loss_grad: Tensor::zeros(IxDyn(&[0])),
             labels: Vec::new(),
             epochs_completed: 0,
-        })
+            inference: Mutex::new(None),
+        }
     }
 
     /// The network.
@@ -105,6 +137,7 @@ impl<F: Float + Score> Model<F> {
 
     /// The network, mutably (to load weights, say).
     pub fn network_mut(&mut self) -> &mut Sequential<F> {
+        self.weights_may_change();
         &mut self.network
     }
 
@@ -121,6 +154,24 @@ impl<F: Float + Score> Model<F> {
     /// The loss.
     pub fn loss(&self) -> &dyn Loss<F> {
         self.loss.as_ref()
+    }
+
+    /// Keras' `model.summary()`: the layers, their output shapes and parameter counts.
+    ///
+    /// ```
+    /// use neurite_layers::models;
+    /// use neurite_losses::SparseCategoricalCrossentropy;
+    /// use neurite_optim::Adam;
+    /// use neurite_train::Model;
+    /// let model = Model::new(models::mlp::<f32>(0)).loss(SparseCategoricalCrossentropy::default()).optimizer(Adam::default()).compile()?;
+    /// assert!(model.summary().contains("Total params: 101,770"), "{}", model.summary());
+    /// # Ok::<(), neurite_train::TrainError>(())
+    /// ```
+    pub fn summary(&self) -> String {
+        match self.network.summary() {
+            Ok(summary) => summary.to_string(),
+            Err(e) => format!("(no summary: {e})"),
+        }
     }
 
     /// The number of the last epoch that ran all its batches: 0 for a new model, `k` after a
@@ -146,9 +197,19 @@ impl<F: Float + Score> Model<F> {
         self.network
     }
 
-    /// Trains on `x` `[N, ..input]` and targets `y` (`[N]` integer labels for a sparse loss,
-    /// `[N, classes]` one-hot rows, `[N, outputs]` values), epochs `config.initial_epoch + 1`
-    /// to `config.epochs` (see [`FitConfig`]).
+    /// Drops the copy `predict` runs on.
+    fn weights_may_change(&mut self) {
+        *self
+            .inference
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Trains on samples `x` `[N, ..input]` and targets `y` (`[N]` class labels, floats or
+    /// integers such as `u8`, for a sparse loss; `[N, classes]` one-hot rows; `[N, outputs]`
+    /// values), epochs `config.initial_epoch + 1` to `config.epochs` (see [`FitConfig`]).
+    /// `x` and `y` may be owned arrays or views (a slice of a larger array): batches are
+    /// gathered from them where they lie, the data set is not copied.
     ///
     /// Per batch: zero the gradients, forward in training mode, loss and its gradient (w.r.t.
     /// the logits when the loss fuses with the output activation), backward, optimizer step.
@@ -158,24 +219,24 @@ impl<F: Float + Score> Model<F> {
     /// Shapes that do not fit the network or the loss, bad targets, a non-finite loss
     /// ([`TrainError::NonFiniteLoss`], the weights are those before the failing step), or a
     /// callback's error.
-    pub fn fit(
-        &mut self,
-        x: &Tensor<F>,
-        y: &Tensor<F>,
-        mut config: FitConfig<F>,
-    ) -> Result<History> {
+    pub fn fit<X, Y>(&mut self, x: &X, y: &Y, mut config: FitConfig<'_, F>) -> Result<History>
+    where
+        X: AsSamples<F> + ?Sized,
+        Y: AsTargets<F> + ?Sized,
+    {
         const OP: &str = "Model::fit";
-        check_pair(OP, x, y)?;
+        self.weights_may_change();
+        let (x, y) = (x.samples(), y.targets());
+        check_pair(OP, &x, &y.view())?;
         if config.batch_size == 0 {
             return Err(TrainError::invalid(OP, "batch_size must be at least 1"));
         }
-        // Training reads x and y where they lie (batches are gathered from views); only a
-        // validation split is copied out.
+        // Training reads x and y where they lie (batches are gathered from views); nothing is
+        // copied, a validation split included.
         let (train, validation) = match std::mem::take(&mut config.validation) {
             Validation::None => ((x.view(), y.view()), None),
-            Validation::Data(pair) => {
-                let (vx, vy) = *pair;
-                check_pair("Model::fit (validation data)", &vx, &vy)?;
+            Validation::Data(vx, vy) => {
+                check_pair("Model::fit (validation data)", &vx, &vy.view())?;
                 ((x.view(), y.view()), Some((vx, vy)))
             }
             Validation::Split(fraction) => {
@@ -196,12 +257,13 @@ impl<F: Float + Score> Model<F> {
                         ),
                     ));
                 }
-                fn part<F: Float>(a: &Tensor<F>, r: std::ops::Range<usize>) -> ArrayViewD<'_, F> {
-                    a.slice_axis(Axis(0), Slice::from(r))
-                }
+                let (head, tail) = (Slice::from(0..cut), Slice::from(cut..n));
                 (
-                    (part(x, 0..cut), part(y, 0..cut)),
-                    Some((part(x, cut..n).to_owned(), part(y, cut..n).to_owned())),
+                    (x.slice_axis(Axis(0), head), y.slice_axis(Axis(0), head)),
+                    Some((
+                        x.slice_axis(Axis(0), tail),
+                        CowArray::from(y.slice_axis(Axis(0), tail)),
+                    )),
                 )
             }
         };
@@ -276,7 +338,7 @@ impl<F: Float + Score> Model<F> {
                 ..EpochLogs::default()
             };
             if let Some((vx, vy)) = &validation {
-                let eval = self.evaluate(vx, vy, config.batch_size)?;
+                let eval = self.evaluate_views(vx.view(), vy.view(), config.batch_size)?;
                 logs.val_loss = Some(eval.loss);
                 logs.val_metrics = eval.metrics;
             }
@@ -338,17 +400,32 @@ impl<F: Float + Score> Model<F> {
             .collect()
     }
 
-    /// Loss and metrics on `(x, y)` in inference mode, in batches of `batch_size`.
+    /// Loss and metrics on `(x, y)` in inference mode (Keras `evaluate`), in batches of
+    /// `batch_size` (`None`: 32, as in Keras). `x` and `y` take the forms `fit` takes.
     ///
     /// # Errors
-    /// Shapes that do not fit, bad targets, or `batch_size == 0`.
-    pub fn evaluate(
+    /// Shapes that do not fit, bad targets, or a batch size of 0.
+    pub fn evaluate<X, Y>(
         &mut self,
-        x: &Tensor<F>,
-        y: &Tensor<F>,
+        x: &X,
+        y: &Y,
+        batch_size: impl Into<Option<usize>>,
+    ) -> Result<Evaluation>
+    where
+        X: AsSamples<F> + ?Sized,
+        Y: AsTargets<F> + ?Sized,
+    {
+        let batch_size = batch_size.into().unwrap_or(DEFAULT_BATCH_SIZE);
+        self.evaluate_views(x.samples(), y.targets().view(), batch_size)
+    }
+
+    fn evaluate_views(
+        &mut self,
+        x: ArrayViewD<'_, F>,
+        y: ArrayViewD<'_, F>,
         batch_size: usize,
     ) -> Result<Evaluation> {
-        check_pair("Model::evaluate", x, y)?;
+        check_pair("Model::evaluate", &x, &y)?;
         if batch_size == 0 {
             return Err(TrainError::invalid(
                 "Model::evaluate",
@@ -373,25 +450,71 @@ impl<F: Float + Score> Model<F> {
         })
     }
 
-    /// The network's outputs for `x` in inference mode, in batches of `batch_size`:
-    /// `[N, ..output]` (probabilities for a softmax classifier).
+    /// The network's outputs for `x` in inference mode (Keras `predict`), as `[N, outputs]`
+    /// rows (probabilities for a softmax classifier). `batch_size` only bounds how many
+    /// samples run together (`None`: chunks sized for the CPU caches); the values do not
+    /// depend on it. Takes `&self`: the model runs a copy of its network, made at the first
+    /// prediction after a change of weights.
     ///
     /// # Errors
-    /// Shapes that do not fit, or `batch_size == 0`.
-    pub fn predict(&mut self, x: &Tensor<F>, batch_size: usize) -> Result<Tensor<F>> {
-        predict(&mut self.network, x, batch_size)
+    /// Shapes that do not fit, a batch size of 0, or a network whose output has more than one
+    /// axis per sample (use [`Model::predict_tensor`]).
+    pub fn predict<X>(&self, x: &X, batch_size: impl Into<Option<usize>>) -> Result<Array2<F>>
+    where
+        X: AsSamples<F> + ?Sized,
+    {
+        let out = self.network.output_shape().unwrap_or(&[]);
+        if out.len() != 1 {
+            return Err(TrainError::invalid(
+                "Model::predict",
+                format!(
+                    "the network's output per sample has shape {out:?}, not [outputs]: use predict_tensor"
+                ),
+            ));
+        }
+        self.predict_tensor(x, batch_size)?
+            .into_dimensionality::<Ix2>()
+            .map_err(|e| TrainError::invalid("Model::predict", e.to_string()))
+    }
+
+    /// [`Model::predict`] for outputs of any rank: `[N, ..output]`.
+    ///
+    /// # Errors
+    /// Shapes that do not fit, or a batch size of 0.
+    pub fn predict_tensor<X>(
+        &self,
+        x: &X,
+        batch_size: impl Into<Option<usize>>,
+    ) -> Result<Tensor<F>>
+    where
+        X: AsSamples<F> + ?Sized,
+    {
+        let batch_size = batch_size.into().unwrap_or(usize::MAX);
+        let mut copy = self
+            .inference
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if copy.is_none() {
+            *copy = Some(inference_copy(&self.network)?);
+        }
+        let Some(network) = copy.as_mut() else {
+            return Err(TrainError::invalid("Model::predict", "no network copy"));
+        };
+        predict(network, x, batch_size)
     }
 }
 
-/// [`Model::predict`] for a bare network.
+/// [`Model::predict_tensor`] for a bare network, in chunks of at most `batch_size` samples
+/// (`usize::MAX`: chunks sized for the caches).
 ///
 /// # Errors
 /// Shapes that do not fit, or `batch_size == 0`.
-pub fn predict<F: Float>(
+pub fn predict<F: Float, X: AsSamples<F> + ?Sized>(
     network: &mut Sequential<F>,
-    x: &Tensor<F>,
+    x: &X,
     batch_size: usize,
 ) -> Result<Tensor<F>> {
+    let x = x.samples();
     if batch_size == 0 {
         return Err(TrainError::invalid(
             "predict",
@@ -460,7 +583,11 @@ fn largest_output<F: Float>(network: &Sequential<F>) -> usize {
         .max(1)
 }
 
-fn check_pair<F: Float>(op: &'static str, x: &Tensor<F>, y: &Tensor<F>) -> Result<()> {
+fn check_pair<F: Float>(
+    op: &'static str,
+    x: &ArrayViewD<'_, F>,
+    y: &ArrayViewD<'_, F>,
+) -> Result<()> {
     if x.ndim() == 0 || y.ndim() == 0 {
         return Err(TrainError::invalid(
             op,

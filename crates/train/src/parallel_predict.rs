@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Slice};
-use neurite_layers::{Mode, Sequential};
+use neurite_layers::{DEFAULT_MAX_BYTES, Mode, Sequential, SequentialConfig};
 use neurite_tensor::Float;
 
 use crate::{Result, TrainError};
@@ -50,26 +50,9 @@ pub(crate) fn predict_in_parallel<F: Float>(
     let Ok(config) = network.config() else {
         return Ok(false);
     };
-    let values: Vec<ArrayD<F>> = network
-        .params()
-        .iter()
-        .map(|(_, p)| p.value().clone())
-        .collect();
+    let values = param_values(network);
     // A copy is built under the default memory limit; a network beyond it runs serially.
-    let copy = || -> Option<Sequential<F>> {
-        let mut copy = Sequential::from_config(&config).ok()?;
-        let mut params = copy.params_mut();
-        if params.len() != values.len() {
-            return None;
-        }
-        for ((_, p), v) in params.iter_mut().zip(&values) {
-            if p.value().shape() != v.shape() {
-                return None;
-            }
-            p.value_mut().assign(v);
-        }
-        Some(copy)
-    };
+    let copy = || copy_of(&config, &values, DEFAULT_MAX_BYTES).ok();
 
     // The first chunk by the network itself: the reference the first copy must reproduce.
     let first = Slice::from(0..chunk);
@@ -139,4 +122,50 @@ fn same_bits<F: Float>(a: &ArrayViewD<'_, F>, b: &ArrayViewD<'_, F>) -> bool {
         && a.iter()
             .zip(b.iter())
             .all(|(p, q)| p.as_f64().to_bits() == q.as_f64().to_bits())
+}
+
+/// The values of every parameter, in order.
+fn param_values<F: Float>(network: &Sequential<F>) -> Vec<ArrayD<F>> {
+    network
+        .params()
+        .iter()
+        .map(|(_, p)| p.value().clone())
+        .collect()
+}
+
+/// A network rebuilt from `config` under the memory limit `max_bytes`, with the parameter
+/// `values`.
+fn copy_of<F: Float>(
+    config: &SequentialConfig,
+    values: &[ArrayD<F>],
+    max_bytes: u64,
+) -> Result<Sequential<F>> {
+    let mismatch = || TrainError::invalid("predict", "the network cannot be copied for inference");
+    let mut copy = Sequential::with_seed(config.seed).with_max_bytes(max_bytes);
+    for layer in &config.layers {
+        copy.push(layer.build());
+    }
+    copy.build(&config.input_shape)?;
+    let mut params = copy.params_mut();
+    if params.len() != values.len() {
+        return Err(mismatch());
+    }
+    for ((_, p), v) in params.iter_mut().zip(values) {
+        if p.value().shape() != v.shape() {
+            return Err(mismatch());
+        }
+        p.value_mut().assign(v);
+    }
+    drop(params);
+    Ok(copy)
+}
+
+/// A copy of a built network for inference (architecture, weights and state, memory limit),
+/// which `Model::predict(&self)` runs.
+pub(crate) fn inference_copy<F: Float>(network: &Sequential<F>) -> Result<Sequential<F>> {
+    copy_of(
+        &network.config()?,
+        &param_values(network),
+        network.max_bytes(),
+    )
 }

@@ -7,7 +7,7 @@ use ndarray::{ArrayD, Axis};
 use neurite_layers::{Activation, Dense, Sequential, models};
 use neurite_losses::{MeanSquaredError, SparseCategoricalCrossentropy};
 use neurite_metrics::streaming::{Accuracy, StreamingMetric};
-use neurite_optim::{Adam, PlateauConfig, PlateauMode, Sgd};
+use neurite_optim::{Adam, MonitorMode, Sgd};
 use neurite_tensor::{Rng, Tensor};
 use neurite_train::{
     Callback, Context, EarlyStopping, EpochLogs, FitConfig, LearningRateScheduler, Model,
@@ -34,13 +34,12 @@ fn accuracy() -> Vec<Box<dyn StreamingMetric<f64>>> {
 }
 
 fn compiled(seed: u64) -> Model<f64> {
-    Model::compile(
-        classifier(seed),
-        SparseCategoricalCrossentropy::default(),
-        Box::new(Adam::with_learning_rate(0.01).unwrap()),
-        accuracy(),
-    )
-    .unwrap()
+    Model::new(classifier(seed))
+        .loss(SparseCategoricalCrossentropy::default())
+        .optimizer(Adam::default().learning_rate(0.01))
+        .metric(Accuracy::new())
+        .compile()
+        .unwrap()
 }
 
 #[test]
@@ -51,7 +50,11 @@ fn learns_blobs_and_reports_history() {
         .fit(
             &x,
             &y,
-            FitConfig::new(20, 16).validation_split(0.2).silent(),
+            FitConfig::default()
+                .epochs(20)
+                .batch_size(16)
+                .validation_split(0.2)
+                .silent(),
         )
         .unwrap();
     assert_eq!(history.epochs.len(), 20);
@@ -102,7 +105,15 @@ fn same_seed_same_weights_with_one_and_two_threads() {
         pool.install(|| {
             let mut model = compiled(5);
             model
-                .fit(&x, &y, FitConfig::new(3, 8).seed(9).silent())
+                .fit(
+                    &x,
+                    &y,
+                    FitConfig::default()
+                        .epochs(3)
+                        .batch_size(8)
+                        .seed(9)
+                        .silent(),
+                )
                 .unwrap();
             model
                 .network()
@@ -136,7 +147,15 @@ fn nan_loss_stops_with_epoch_and_step_and_keeps_weights() {
         .map(|(_, p)| p.value().clone())
         .collect();
     let err = model
-        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap_err();
     match err {
         TrainError::NonFiniteLoss { epoch, step, loss } => {
@@ -160,19 +179,22 @@ fn nan_loss_stops_with_epoch_and_step_and_keeps_weights() {
 fn early_stopping_stops_and_restores_best_weights() {
     let (x, y) = blobs(150, 4);
     // Validation labels that are systematically wrong: the better the model fits, the worse the
-    // validation loss, so the best epoch is the first and training stops after patience + 1 more.
+    // validation loss, so the best epoch is the first and training stops `patience` epochs
+    // later (Keras counts `wait >= patience`).
     let (vx, vy) = blobs(60, 5);
     let vy = vy.mapv(|c| (c + 1.0) % 3.0);
     let mut model = compiled(1);
     let stop = EarlyStopping::new("val_loss")
         .patience(1)
         .restore_best_weights(true);
-    let config = FitConfig::new(50, 10)
-        .validation_data(vx.clone(), vy.clone())
+    let config = FitConfig::default()
+        .epochs(50)
+        .batch_size(10)
+        .validation_data(&vx, &vy)
         .callback(stop)
         .silent();
     let history = model.fit(&x, &y, config).unwrap();
-    assert_eq!(history.epochs.len(), 3, "{:?}", history.series("val_loss"));
+    assert_eq!(history.epochs.len(), 2, "{:?}", history.series("val_loss"));
     assert!(
         history
             .stopped_early
@@ -181,7 +203,7 @@ fn early_stopping_stops_and_restores_best_weights() {
             .contains("EarlyStopping")
     );
     let best = history.epochs[0].val_loss.unwrap();
-    assert!(history.epochs[2].val_loss.unwrap() > best);
+    assert!(history.epochs[1].val_loss.unwrap() > best);
     let restored = model.evaluate(&vx, &vy, 64).unwrap().loss;
     assert!(
         (restored - best).abs() < 1e-12,
@@ -197,7 +219,9 @@ fn monitoring_an_absent_quantity_names_what_exists() {
         .fit(
             &x,
             &y,
-            FitConfig::new(2, 10)
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(10)
                 .callback(EarlyStopping::new("val_accuracy"))
                 .silent(),
         )
@@ -215,22 +239,35 @@ fn schedulers_change_the_rate() {
     let mut model = compiled(0);
     let halve = LearningRateScheduler::new(|epoch, lr| if epoch == 0 { 0.04 } else { lr / 2.0 });
     let history = model
-        .fit(&x, &y, FitConfig::new(3, 10).callback(halve).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(3)
+                .batch_size(10)
+                .callback(halve)
+                .silent(),
+        )
         .unwrap();
     assert_eq!(history.series("learning_rate"), vec![0.04, 0.02, 0.01]);
 
     // ReduceLROnPlateau watching the training loss in Max mode: a falling loss never
     // "improves", so with patience 0 the rate halves after every epoch but the first.
     let mut model = compiled(0);
-    let config = PlateauConfig {
-        mode: PlateauMode::Max,
-        factor: 0.5,
-        patience: 0,
-        ..Default::default()
-    };
-    let reduce = ReduceLROnPlateau::new("loss", config).unwrap();
+    let reduce = ReduceLROnPlateau::new("loss")
+        .mode(MonitorMode::Max)
+        .factor(0.5)
+        .patience(0);
     let history = model
-        .fit(&x, &y, FitConfig::new(3, 10).callback(reduce).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(3)
+                .batch_size(10)
+                .callback(reduce)
+                .silent(),
+        )
         .unwrap();
     assert_eq!(history.series("learning_rate"), vec![0.01, 0.01, 0.005]);
 }
@@ -257,7 +294,11 @@ fn user_callbacks_and_interrupts_stop_training() {
         .fit(
             &x,
             &y,
-            FitConfig::new(10, 10).callback(StopAfterTwo).silent(),
+            FitConfig::default()
+                .epochs(10)
+                .batch_size(10)
+                .callback(StopAfterTwo)
+                .silent(),
         )
         .unwrap();
     assert_eq!(history.epochs.len(), 2);
@@ -268,7 +309,11 @@ fn user_callbacks_and_interrupts_stop_training() {
         .fit(
             &x,
             &y,
-            FitConfig::new(10, 10).interrupt(Arc::clone(&flag)).silent(),
+            FitConfig::default()
+                .epochs(10)
+                .batch_size(10)
+                .interrupt(Arc::clone(&flag))
+                .silent(),
         )
         .unwrap();
     assert_eq!(history.epochs.len(), 1);
@@ -282,31 +327,60 @@ fn bad_arguments_are_errors_not_panics() {
     let mut model = compiled(0);
     let short_y = y.slice_axis(Axis(0), ndarray::Slice::from(..10)).to_owned();
     assert!(matches!(
-        model.fit(&x, &short_y, FitConfig::new(1, 10).silent()),
+        model.fit(
+            &x,
+            &short_y,
+            FitConfig::default().epochs(1).batch_size(10).silent()
+        ),
         Err(TrainError::Invalid { .. })
     ));
     assert!(matches!(
-        model.fit(&x, &y, FitConfig::new(1, 0).silent()),
+        model.fit(
+            &x,
+            &y,
+            FitConfig::default().epochs(1).batch_size(0).silent()
+        ),
         Err(TrainError::Invalid { .. })
     ));
     assert!(
         model
-            .fit(&x, &y, FitConfig::new(1, 10).validation_split(1.5).silent())
+            .fit(
+                &x,
+                &y,
+                FitConfig::default()
+                    .epochs(1)
+                    .batch_size(10)
+                    .validation_split(1.5)
+                    .silent()
+            )
             .is_err()
     );
     let wide = ArrayD::<f64>::zeros(vec![30, 5]);
     assert!(matches!(
-        model.fit(&wide, &y, FitConfig::new(1, 10).silent()),
+        model.fit(
+            &wide,
+            &y,
+            FitConfig::default().epochs(1).batch_size(10).silent()
+        ),
         Err(TrainError::Layer(_))
     ));
     let bad_labels = y.mapv(|v| v + 3.0);
     assert!(matches!(
-        model.fit(&x, &bad_labels, FitConfig::new(1, 10).silent()),
+        model.fit(
+            &x,
+            &bad_labels,
+            FitConfig::default().epochs(1).batch_size(10).silent()
+        ),
         Err(TrainError::Loss(_))
     ));
     assert!(model.predict(&x, 0).is_err());
     let unbuilt = Sequential::<f64>::new().add(Dense::new(2));
-    assert!(Model::compile(unbuilt, MeanSquaredError, Box::new(Sgd::default()), vec![]).is_err());
+    let err = Model::new(unbuilt)
+        .loss(MeanSquaredError)
+        .optimizer(Sgd::default())
+        .compile()
+        .unwrap_err();
+    assert!(err.to_string().contains("with_input_shape"), "{err}");
 }
 
 #[test]
@@ -319,14 +393,19 @@ fn reference_models_compile_and_step() {
         [0., 0., 0., 0., 0., 0., 0., 0., 0., 1.],
     ])
     .into_dyn();
-    let mut model = Model::compile(
-        models::cnn::<f32>(0),
-        neurite_losses::CategoricalCrossentropy::default(),
-        Box::new(Adam::default()),
-        vec![Box::new(Accuracy::new())],
-    )
-    .unwrap();
-    let history = model.fit(&x, &y, FitConfig::new(3, 2).silent()).unwrap();
+    let mut model = Model::new(models::cnn::<f32>(0))
+        .loss(neurite_losses::CategoricalCrossentropy::default())
+        .optimizer(Adam::default())
+        .metric(Accuracy::new())
+        .compile()
+        .unwrap();
+    let history = model
+        .fit(
+            &x,
+            &y,
+            FitConfig::default().epochs(3).batch_size(2).silent(),
+        )
+        .unwrap();
     assert!(history.epochs[2].loss < history.epochs[0].loss);
 }
 
@@ -338,11 +417,27 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
     // both see the same batches; the seed fixes everything else).
     let mut straight = compiled(3);
     straight
-        .fit(&x, &y, FitConfig::new(4, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(4)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap();
     let mut first = compiled(3);
     first
-        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap();
     let path = dir.path().join("model.safetensors");
     first.save(&path).unwrap();
@@ -355,7 +450,15 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
     .unwrap();
     assert_eq!(resumed.optimizer().iterations(), 12);
     resumed
-        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap();
     for ((name, a), (_, b)) in straight
         .network()
@@ -405,8 +508,10 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
         .fit(
             &x,
             &y,
-            FitConfig::new(3, 16)
-                .validation_data(vx.clone(), vy.clone())
+            FitConfig::default()
+                .epochs(3)
+                .batch_size(16)
+                .validation_data(&vx, &vy)
                 .callback(checkpoint)
                 .silent(),
         )
@@ -435,25 +540,37 @@ fn resume_is_exact_with_dropout_too() {
         net
     };
     let adam = || Box::new(Adam::with_learning_rate(0.01).unwrap());
-    let mut straight = Model::compile(
-        network(),
-        SparseCategoricalCrossentropy::default(),
-        adam(),
-        vec![],
-    )
-    .unwrap();
-    straight
-        .fit(&x, &y, FitConfig::new(4, 16).shuffle(false).silent())
+    let mut straight = Model::new(network())
+        .loss(SparseCategoricalCrossentropy::default())
+        .boxed_optimizer(adam())
+        .compile()
         .unwrap();
-    let mut first = Model::compile(
-        network(),
-        SparseCategoricalCrossentropy::default(),
-        adam(),
-        vec![],
-    )
-    .unwrap();
+    straight
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(4)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
+        .unwrap();
+    let mut first = Model::new(network())
+        .loss(SparseCategoricalCrossentropy::default())
+        .boxed_optimizer(adam())
+        .compile()
+        .unwrap();
     first
-        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap();
     let path = dir.path().join("dropout.safetensors");
     first.save(&path).unwrap();
@@ -465,7 +582,15 @@ fn resume_is_exact_with_dropout_too() {
     )
     .unwrap();
     resumed
-        .fit(&x, &y, FitConfig::new(2, 16).shuffle(false).silent())
+        .fit(
+            &x,
+            &y,
+            FitConfig::default()
+                .epochs(2)
+                .batch_size(16)
+                .shuffle(false)
+                .silent(),
+        )
         .unwrap();
     for ((name, a), (_, b)) in straight
         .network()

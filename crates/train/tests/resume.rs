@@ -36,7 +36,7 @@ fn accuracy() -> Vec<Box<dyn StreamingMetric<f32>>> {
 }
 
 /// The settings of every fit below; `initial_epoch` aside, the same for all.
-fn config(epochs: usize, seen: &Recorder) -> FitConfig<f32> {
+fn config(epochs: usize, seen: &Recorder) -> FitConfig<'static, f32> {
     FitConfig::new(epochs, 16)
         .seed(9)
         .validation_split(0.2)

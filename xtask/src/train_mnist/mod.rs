@@ -335,7 +335,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
 
     let x_train = train.images_f32();
-    let mut config = FitConfig::new(epochs, batch_size)
+    let mut config = FitConfig::default()
+        .epochs(epochs)
+        .batch_size(batch_size)
         .initial_epoch(completed)
         .seed(args.seed)
         .verbosity(Verbosity::Auto)
@@ -590,7 +592,9 @@ fn compile_or_load(
     file: Option<(&Path, &Path)>,
 ) -> anyhow::Result<Model<f32>> {
     let Some((dir, path)) = file else {
-        return Ok(Model::compile(network, loss, optimizer, metrics)?);
+        let builder = Model::new(network).loss(loss).boxed_optimizer(optimizer);
+        let builder = metrics.into_iter().fold(builder, |b, m| b.boxed_metric(m));
+        return Ok(builder.compile()?);
     };
     let model = Model::load(path, loss, optimizer, metrics).with_context(|| {
         format!(

@@ -17,7 +17,7 @@ use crate::error::{Result, check_non_negative, check_range};
 ///
 /// ```
 /// use neurite_optim::{CosineDecay, LearningRateSchedule};
-/// let s = CosineDecay::new(0.1, 100, 0.0).unwrap();
+/// let s = CosineDecay::new(0.1, 100, 0.0);
 /// assert!((s.learning_rate(50) - 0.05).abs() < 1e-12);
 /// assert_eq!(s.learning_rate(1000), 0.0);
 /// ```
@@ -36,25 +36,23 @@ pub struct CosineDecay {
 }
 
 impl CosineDecay {
-    /// A checked schedule without warm-up.
-    pub fn new(initial_learning_rate: f64, decay_steps: u64, alpha: f64) -> Result<Self> {
-        let s = CosineDecay {
+    /// Keras' `CosineDecay(initial_learning_rate, decay_steps, alpha)`, without warm-up. The
+    /// values are checked by [`CosineDecay::validate`], which the optimizer's validation calls.
+    pub fn new(initial_learning_rate: f64, decay_steps: u64, alpha: f64) -> Self {
+        CosineDecay {
             initial_learning_rate,
             decay_steps,
             alpha,
             warmup_target: None,
             warmup_steps: 0,
-        };
-        s.validate()?;
-        Ok(s)
+        }
     }
 
     /// Adds a linear warm-up to `warmup_target` over `warmup_steps` steps.
-    pub fn with_warmup(mut self, warmup_target: f64, warmup_steps: u64) -> Result<Self> {
+    pub fn with_warmup(mut self, warmup_target: f64, warmup_steps: u64) -> Self {
         self.warmup_target = Some(warmup_target);
         self.warmup_steps = warmup_steps;
-        self.validate()?;
-        Ok(self)
+        self
     }
 
     /// Checks the fields (a deserialized schedule has not been through `new`).
@@ -109,7 +107,7 @@ mod tests {
     #[test]
     fn decays_along_half_a_cosine_to_alpha() {
         // lr(t) = 0.1 * (0.9 * 0.5 * (1 + cos(pi t / 1000)) + 0.1)
-        let s = CosineDecay::new(0.1, 1000, 0.1).unwrap();
+        let s = CosineDecay::new(0.1, 1000, 0.1);
         assert_eq!(s.learning_rate(0), 0.1);
         // t = 250: cos(pi/4) = 0.7071067811865476 -> 0.5 * 1.7071067811865476 = 0.8535533905932738
         // 0.9 * 0.8535533905932738 + 0.1 = 0.8681980515339464 -> 0.08681980515339464
@@ -124,10 +122,7 @@ mod tests {
     #[test]
     fn warmup_rises_linearly_then_decays_from_the_target() {
         // Keras 3: initial 0, warmup_target 0.1 over 100 steps, then cosine over 1000 steps.
-        let s = CosineDecay::new(0.0, 1000, 0.0)
-            .unwrap()
-            .with_warmup(0.1, 100)
-            .unwrap();
+        let s = CosineDecay::new(0.0, 1000, 0.0).with_warmup(0.1, 100);
         assert_eq!(s.learning_rate(0), 0.0);
         assert!((s.learning_rate(25) - 0.025).abs() < 1e-15);
         assert!((s.learning_rate(100) - 0.1).abs() < 1e-15);
@@ -139,13 +134,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_parameters() {
-        assert!(CosineDecay::new(0.1, 0, 0.0).is_err());
-        assert!(CosineDecay::new(0.1, 10, 1.5).is_err());
-        assert!(
-            CosineDecay::new(0.1, 10, 0.0)
-                .unwrap()
-                .with_warmup(-1.0, 5)
-                .is_err()
-        );
+        assert!(CosineDecay::new(0.1, 0, 0.0).validate().is_err());
+        assert!(CosineDecay::new(0.1, 10, 1.5).validate().is_err());
+        let warmup = CosineDecay::new(0.1, 10, 0.0).with_warmup(-1.0, 5);
+        assert!(warmup.validate().is_err());
     }
 }

@@ -10,9 +10,11 @@ use crate::error::{Result, check_non_negative};
 ///
 /// ```
 /// use neurite_optim::{ExponentialDecay, LearningRateSchedule};
-/// let s = ExponentialDecay::new(0.1, 10, 0.5, true).unwrap();
+/// let s = ExponentialDecay::new(0.1, 10, 0.5).staircase(true);
 /// assert_eq!(s.learning_rate(9), 0.1);
 /// assert_eq!(s.learning_rate(10), 0.05);
+/// // Values are checked when the optimizer is (at compile), or here:
+/// assert!(ExponentialDecay::new(0.1, 0, 0.5).validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExponentialDecay {
@@ -27,21 +29,24 @@ pub struct ExponentialDecay {
 }
 
 impl ExponentialDecay {
-    /// A checked schedule: `initial_learning_rate >= 0`, `decay_steps > 0`, `decay_rate > 0`.
-    pub fn new(
-        initial_learning_rate: f64,
-        decay_steps: u64,
-        decay_rate: f64,
-        staircase: bool,
-    ) -> Result<Self> {
-        let s = ExponentialDecay {
+    /// Keras' `ExponentialDecay(initial_learning_rate, decay_steps, decay_rate)`, continuous
+    /// (set [`ExponentialDecay::staircase`] for steps). Valid values are
+    /// `initial_learning_rate >= 0`, `decay_steps > 0`, `decay_rate > 0`: checked by
+    /// [`ExponentialDecay::validate`], which the optimizer's validation calls.
+    pub fn new(initial_learning_rate: f64, decay_steps: u64, decay_rate: f64) -> Self {
+        ExponentialDecay {
             initial_learning_rate,
             decay_steps,
             decay_rate,
-            staircase,
-        };
-        s.validate()?;
-        Ok(s)
+            staircase: false,
+        }
+    }
+
+    /// Drops the rate once every `decay_steps` updates instead of continuously (Keras
+    /// `staircase=True`).
+    pub fn staircase(mut self, staircase: bool) -> Self {
+        self.staircase = staircase;
+        self
     }
 
     /// Checks the fields (a deserialized schedule has not been through `new`).
@@ -79,7 +84,7 @@ mod tests {
     #[test]
     fn matches_the_keras_formula_at_chosen_steps() {
         // Keras: lr(step) = 0.1 * 0.96 ^ (step / 1000).
-        let s = ExponentialDecay::new(0.1, 1000, 0.96, false).unwrap();
+        let s = ExponentialDecay::new(0.1, 1000, 0.96);
         assert_eq!(s.learning_rate(0), 0.1);
         // 0.96^0.5 = 0.9797958971132712 -> 0.09797958971132712
         assert!((s.learning_rate(500) - 0.09797958971132712).abs() < 1e-16);
@@ -89,7 +94,7 @@ mod tests {
 
     #[test]
     fn staircase_floors_the_exponent() {
-        let s = ExponentialDecay::new(0.1, 1000, 0.96, true).unwrap();
+        let s = ExponentialDecay::new(0.1, 1000, 0.96).staircase(true);
         assert_eq!(s.learning_rate(999), 0.1);
         assert!((s.learning_rate(1000) - 0.096).abs() < 1e-16);
         assert!((s.learning_rate(2999) - 0.1 * 0.9216).abs() < 1e-16);
@@ -97,9 +102,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_parameters() {
-        assert!(ExponentialDecay::new(0.1, 0, 0.9, false).is_err());
-        assert!(ExponentialDecay::new(-0.1, 10, 0.9, false).is_err());
-        assert!(ExponentialDecay::new(0.1, 10, 0.0, false).is_err());
-        assert!(ExponentialDecay::new(f64::NAN, 10, 0.9, false).is_err());
+        assert!(ExponentialDecay::new(0.1, 0, 0.9).validate().is_err());
+        assert!(ExponentialDecay::new(-0.1, 10, 0.9).validate().is_err());
+        assert!(ExponentialDecay::new(0.1, 10, 0.0).validate().is_err());
+        assert!(ExponentialDecay::new(f64::NAN, 10, 0.9).validate().is_err());
     }
 }

@@ -94,7 +94,7 @@ impl LearningRateSchedule for Schedule {
 /// use neurite_optim::{ExponentialDecay, LearningRate};
 /// let constant: LearningRate = 1e-3.into();
 /// assert_eq!(constant.at(500), 1e-3);
-/// let decayed: LearningRate = ExponentialDecay::new(0.1, 100, 0.5, false).unwrap().into();
+/// let decayed: LearningRate = ExponentialDecay::new(0.1, 100, 0.5).into();
 /// assert!((decayed.at(100) - 0.05).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]

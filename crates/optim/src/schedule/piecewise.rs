@@ -10,7 +10,7 @@ use crate::error::{OptimError, Result, check_non_negative};
 ///
 /// ```
 /// use neurite_optim::{LearningRateSchedule, PiecewiseConstant};
-/// let s = PiecewiseConstant::new(vec![100, 200], vec![1.0, 0.5, 0.1]).unwrap();
+/// let s = PiecewiseConstant::new(vec![100, 200], vec![1.0, 0.5, 0.1]);
 /// assert_eq!(s.learning_rate(100), 1.0);
 /// assert_eq!(s.learning_rate(101), 0.5);
 /// assert_eq!(s.learning_rate(201), 0.1);
@@ -24,11 +24,10 @@ pub struct PiecewiseConstant {
 }
 
 impl PiecewiseConstant {
-    /// A checked schedule (see [`PiecewiseConstant::validate`]).
-    pub fn new(boundaries: Vec<u64>, values: Vec<f64>) -> Result<Self> {
-        let s = PiecewiseConstant { boundaries, values };
-        s.validate()?;
-        Ok(s)
+    /// Keras' `PiecewiseConstantDecay(boundaries, values)`. The values are checked by
+    /// [`PiecewiseConstant::validate`], which the optimizer's validation calls.
+    pub fn new(boundaries: Vec<u64>, values: Vec<f64>) -> Self {
+        PiecewiseConstant { boundaries, values }
     }
 
     /// Checks that boundaries are strictly increasing, that there is one more value than there
@@ -84,7 +83,7 @@ mod tests {
 
     #[test]
     fn intervals_are_closed_on_the_right_as_in_keras() {
-        let s = PiecewiseConstant::new(vec![10, 20, 30], vec![4.0, 3.0, 2.0, 1.0]).unwrap();
+        let s = PiecewiseConstant::new(vec![10, 20, 30], vec![4.0, 3.0, 2.0, 1.0]);
         let got: Vec<f64> = [0, 10, 11, 20, 21, 30, 31, 1_000_000]
             .iter()
             .map(|&t| s.learning_rate(t))
@@ -94,9 +93,25 @@ mod tests {
 
     #[test]
     fn rejects_mismatched_or_unsorted_input() {
-        assert!(PiecewiseConstant::new(vec![10], vec![1.0]).is_err());
-        assert!(PiecewiseConstant::new(vec![], vec![1.0]).is_err());
-        assert!(PiecewiseConstant::new(vec![10, 10], vec![1.0, 2.0, 3.0]).is_err());
-        assert!(PiecewiseConstant::new(vec![10], vec![1.0, -2.0]).is_err());
+        assert!(
+            PiecewiseConstant::new(vec![10], vec![1.0])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            PiecewiseConstant::new(vec![], vec![1.0])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            PiecewiseConstant::new(vec![10, 10], vec![1.0, 2.0, 3.0])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            PiecewiseConstant::new(vec![10], vec![1.0, -2.0])
+                .validate()
+                .is_err()
+        );
     }
 }

@@ -4,44 +4,49 @@ use std::path::PathBuf;
 
 use neurite_tensor::Float;
 
-use super::{Context, Mode, monitored};
+use super::template::Template;
+use super::{Context, MonitorMode, monitored};
 use crate::persist::save_network;
-use crate::{Callback, EpochLogs, Result};
+use crate::{Callback, EpochLogs, Result, TrainError};
 
-/// Saves the network and the optimizer's state to `path` after every epoch, or with
-/// `save_best_only` only when `monitor` improves (Keras `ModelCheckpoint`). Each save replaces
-/// the file atomically, so an interrupted save never leaves a broken checkpoint.
+/// Saves the network and the optimizer's state after every epoch, or with `save_best_only`
+/// only when `monitor` improves (Keras `ModelCheckpoint`). The path is a template in Python's
+/// format syntax, as in Keras: `{epoch}` (from 1; `{epoch:02d}` pads it) and any logged value
+/// (`{val_loss:.4f}`, `{accuracy:.3f}`) are filled in. Each save replaces its file atomically,
+/// so an interrupted save never leaves a broken checkpoint.
 ///
 /// ```
 /// use neurite_train::ModelCheckpoint;
-/// let checkpoint = ModelCheckpoint::new("best.safetensors").monitor("val_accuracy").save_best_only(true);
+/// let best = ModelCheckpoint::new("best.safetensors").monitor("val_accuracy").save_best_only(true);
+/// let every = ModelCheckpoint::new("ckpt/model.{epoch:02d}-{val_loss:.4f}.safetensors");
 /// ```
 #[derive(Clone, Debug)]
 pub struct ModelCheckpoint {
-    path: PathBuf,
+    path: String,
     monitor: String,
-    mode: Mode,
+    mode: MonitorMode,
     save_best_only: bool,
     best: Option<f64>,
 }
 
 impl ModelCheckpoint {
-    /// Saves to `path` after every epoch, monitoring `val_loss` if `save_best_only` is set.
+    /// Saves to `path` (a template, see above) after every epoch, monitoring `val_loss` if
+    /// `save_best_only` is set. The template is checked when training begins.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         ModelCheckpoint {
-            path: path.into(),
+            path: path.into().to_string_lossy().into_owned(),
             monitor: String::from("val_loss"),
-            mode: Mode::Min,
+            mode: MonitorMode::Min,
             save_best_only: false,
             best: None,
         }
     }
 
-    /// The quantity compared when `save_best_only` is set; the direction is inferred ("acc" in
-    /// the name means higher is better).
+    /// The quantity compared when `save_best_only` is set; the direction is inferred ("acc" or
+    /// "auc" in the name: higher is better).
     pub fn monitor(mut self, monitor: impl Into<String>) -> Self {
         self.monitor = monitor.into();
-        self.mode = Mode::infer(&self.monitor);
+        self.mode = MonitorMode::infer(&self.monitor);
         self
     }
 
@@ -52,9 +57,16 @@ impl ModelCheckpoint {
     }
 
     /// Overrides the inferred direction.
-    pub fn mode(mut self, mode: Mode) -> Self {
+    pub fn mode(mut self, mode: MonitorMode) -> Self {
         self.mode = mode;
         self
+    }
+
+    fn template(&self) -> Result<Template> {
+        Template::parse(&self.path).map_err(|detail| TrainError::Callback {
+            callback: "ModelCheckpoint",
+            detail,
+        })
     }
 }
 
@@ -64,6 +76,7 @@ impl<F: Float> Callback<F> for ModelCheckpoint {
     }
 
     fn on_train_begin(&mut self, _ctx: &mut Context<'_, F>) -> Result<()> {
+        self.template()?;
         self.best = None;
         Ok(())
     }
@@ -74,14 +87,26 @@ impl<F: Float> Callback<F> for ModelCheckpoint {
             let better = match (self.best, self.mode) {
                 (_, _) if value.is_nan() => false,
                 (None, _) => true,
-                (Some(best), Mode::Min) => value < best,
-                (Some(best), Mode::Max) => value > best,
+                (Some(best), MonitorMode::Min) => value < best,
+                (Some(best), MonitorMode::Max) => value > best,
             };
             if !better {
                 return Ok(());
             }
             self.best = Some(value);
         }
-        save_network(ctx.network, ctx.optimizer, ctx.epochs_completed, &self.path)
+        let path = self
+            .template()?
+            .render(logs)
+            .map_err(|detail| TrainError::Callback {
+                callback: "ModelCheckpoint",
+                detail,
+            })?;
+        save_network(
+            ctx.network,
+            ctx.optimizer,
+            ctx.epochs_completed,
+            path.as_ref(),
+        )
     }
 }

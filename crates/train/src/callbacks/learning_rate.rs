@@ -1,6 +1,6 @@
 //! Callbacks that change the learning rate between epochs.
 
-use neurite_optim::{Plateau, PlateauConfig};
+use neurite_optim::{MonitorMode, Plateau, PlateauConfig};
 use neurite_tensor::Float;
 
 use super::{Context, monitored};
@@ -27,6 +27,13 @@ impl LearningRateScheduler {
     }
 }
 
+impl std::fmt::Debug for LearningRateScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LearningRateScheduler")
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Float> Callback<F> for LearningRateScheduler {
     fn name(&self) -> &'static str {
         "LearningRateScheduler"
@@ -43,30 +50,72 @@ impl<F: Float> Callback<F> for LearningRateScheduler {
     }
 }
 
-/// Lowers the learning rate when `monitor` stops improving (Keras `ReduceLROnPlateau`); the
-/// counting rules are those of [`neurite_optim::Plateau`].
+/// Lowers the learning rate when `monitor` stops improving (Keras `ReduceLROnPlateau`), with
+/// Keras' defaults (factor 0.1, patience 10, min_delta 1e-4, cooldown 0, min_lr 0) and its
+/// counting rules (see [`neurite_optim::Plateau`]). The direction is inferred from the name as
+/// for the other callbacks ("acc" or "auc" in it: higher is better) unless set with
+/// [`ReduceLROnPlateau::mode`]. Settings are checked when training begins.
 ///
 /// ```
-/// use neurite_optim::PlateauConfig;
 /// use neurite_train::ReduceLROnPlateau;
-/// let reduce = ReduceLROnPlateau::new("val_loss", PlateauConfig { factor: 0.5, patience: 2, ..Default::default() }).unwrap();
+/// let reduce = ReduceLROnPlateau::new("val_accuracy").factor(0.5).patience(2).min_lr(1e-5);
 /// ```
+#[derive(Clone, Debug)]
 pub struct ReduceLROnPlateau {
     monitor: String,
-    plateau: Plateau,
+    config: PlateauConfig,
+    plateau: Option<Plateau>,
 }
 
 impl ReduceLROnPlateau {
-    /// Watches `monitor` with the given settings (set `config.mode` with
-    /// `PlateauMode::infer(monitor)` for Keras' "auto").
-    ///
-    /// # Errors
-    /// Invalid settings (a factor outside [0, 1), a negative delta, ...).
-    pub fn new(monitor: impl Into<String>, config: PlateauConfig) -> Result<Self> {
-        Ok(ReduceLROnPlateau {
-            monitor: monitor.into(),
-            plateau: Plateau::new(config)?,
-        })
+    /// Watches `monitor` with Keras' default settings.
+    pub fn new(monitor: impl Into<String>) -> Self {
+        let monitor = monitor.into();
+        let config = PlateauConfig {
+            mode: MonitorMode::infer(&monitor),
+            ..PlateauConfig::default()
+        };
+        ReduceLROnPlateau {
+            monitor,
+            config,
+            plateau: None,
+        }
+    }
+
+    /// The rate is multiplied by `factor` when lowered, in [0, 1) (Keras `factor`).
+    pub fn factor(mut self, factor: f64) -> Self {
+        self.config.factor = factor;
+        self
+    }
+
+    /// Epochs without improvement before the rate is lowered (Keras `patience`).
+    pub fn patience(mut self, patience: usize) -> Self {
+        self.config.patience = patience;
+        self
+    }
+
+    /// The least change that counts as an improvement, >= 0 (Keras `min_delta`).
+    pub fn min_delta(mut self, min_delta: f64) -> Self {
+        self.config.min_delta = min_delta;
+        self
+    }
+
+    /// Epochs after a reduction during which waiting is suspended (Keras `cooldown`).
+    pub fn cooldown(mut self, cooldown: usize) -> Self {
+        self.config.cooldown = cooldown;
+        self
+    }
+
+    /// The rate is never lowered below `min_lr`, >= 0 (Keras `min_lr`).
+    pub fn min_lr(mut self, min_lr: f64) -> Self {
+        self.config.min_lr = min_lr;
+        self
+    }
+
+    /// Overrides the inferred direction.
+    pub fn mode(mut self, mode: MonitorMode) -> Self {
+        self.config.mode = mode;
+        self
     }
 }
 
@@ -76,13 +125,20 @@ impl<F: Float> Callback<F> for ReduceLROnPlateau {
     }
 
     fn on_train_begin(&mut self, _ctx: &mut Context<'_, F>) -> Result<()> {
-        self.plateau.reset();
+        let plateau = Plateau::new(self.config.clone()).map_err(|e| TrainError::Callback {
+            callback: "ReduceLROnPlateau",
+            detail: e.to_string(),
+        })?;
+        self.plateau = Some(plateau);
         Ok(())
     }
 
     fn on_epoch_end(&mut self, logs: &EpochLogs, ctx: &mut Context<'_, F>) -> Result<()> {
         let value = monitored("ReduceLROnPlateau", &self.monitor, logs)?;
-        if let Some(rate) = self.plateau.update(value, ctx.optimizer.learning_rate()) {
+        let Some(plateau) = self.plateau.as_mut() else {
+            return Ok(());
+        };
+        if let Some(rate) = plateau.update(value, ctx.optimizer.learning_rate()) {
             ctx.optimizer.set_learning_rate(rate)?;
         }
         Ok(())

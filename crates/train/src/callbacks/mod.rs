@@ -1,10 +1,13 @@
 //! Callbacks: code that runs at the edges of epochs and batches during `fit`.
 
 mod checkpoint;
+mod csv_logger;
 mod early_stopping;
 mod learning_rate;
+mod template;
 
 pub use checkpoint::ModelCheckpoint;
+pub use csv_logger::CSVLogger;
 pub use early_stopping::EarlyStopping;
 pub use learning_rate::{LearningRateScheduler, ReduceLROnPlateau};
 
@@ -84,8 +87,7 @@ pub trait Callback<F: Float>: Send {
     }
 }
 
-/// Whether lower or higher values of a monitored quantity are better.
-pub use neurite_optim::PlateauMode as Mode;
+pub use neurite_optim::MonitorMode;
 
 /// Reads `monitor` from the logs, or fails naming the callback and the names available.
 pub(crate) fn monitored(callback: &'static str, monitor: &str, logs: &EpochLogs) -> Result<f64> {
