@@ -109,7 +109,16 @@ impl<F: Float> Sequential<F> {
     }
 
     /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
-    /// (`shapes` from [`Sequential::output_shapes`]), without allocating.
+    /// (`shapes` from [`Sequential::output_shapes`]), without allocating: what a model-file
+    /// reader calls before it reads any tensor.
+    ///
+    /// # Errors
+    /// [`LayerError::TooLarge`] naming the layer at which the total crosses the limit.
+    pub fn check_size(&self, input_shape: &[usize], shapes: &[Vec<usize>]) -> Result<()> {
+        self.check_footprint(input_shape, shapes).map(|_| ())
+    }
+
+    /// As [`Sequential::check_size`], with the totals.
     pub(crate) fn check_footprint(
         &self,
         input_shape: &[usize],
@@ -479,7 +488,7 @@ impl<F: Float> Sequential<F> {
     pub fn from_config(config: &SequentialConfig) -> Result<Self> {
         let mut model = Self::with_seed(config.seed);
         for layer in &config.layers {
-            model.push(layer.build());
+            model.push(layer.build()?);
         }
         model.build(&config.input_shape)?;
         Ok(model)

@@ -8,10 +8,11 @@
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Axis, Ix2};
 use neurite_tensor::{Activation, Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::binary::{EPSILON, clip_probability};
 use crate::loss::{check_finite_targets, ensure_shape};
-use crate::{Loss, LossError, Result};
+use crate::{Loss, LossConfig, LossError, Result};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Input {
@@ -135,7 +136,7 @@ fn run<F: Float>(
 /// let l = CategoricalCrossentropy::default().loss(p.view(), t.view()).unwrap();
 /// assert!((l + 0.75f64.ln()).abs() < 1e-12);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
@@ -206,6 +207,10 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
         CCE
     }
 
+    fn config(&self) -> LossConfig {
+        LossConfig::CategoricalCrossentropy(*self)
+    }
+
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
         let (pred, t) = cce_inputs(y_pred, y_true)?;
         Ok(run(pred, &t, self.input(), None))
@@ -251,7 +256,7 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
 /// let err = SparseCategoricalCrossentropy::default().loss(p.view(), bad.view()).unwrap_err();
 /// assert!(err.to_string().contains("row 0"));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SparseCategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
@@ -331,6 +336,10 @@ fn sparse_inputs<'a, F: Float>(
 impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
     fn name(&self) -> &'static str {
         SPARSE
+    }
+
+    fn config(&self) -> LossConfig {
+        LossConfig::SparseCategoricalCrossentropy(*self)
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {

@@ -42,6 +42,7 @@ pub mod prelude {
     pub use neurite_metrics::streaming::{Accuracy, BinaryAccuracy, SparseCategoricalAccuracy};
     pub use neurite_optim::{Adagrad, Adam, Optimizer, RmsProp, Sgd};
     pub use neurite_tensor::{Float, Padding, Tensor};
+    pub use neurite_train::model_file::NetworkFile;
     pub use neurite_train::{
         Callback, EarlyStopping, FitConfig, History, LearningRateScheduler, Model,
         ReduceLROnPlateau, Verbosity,

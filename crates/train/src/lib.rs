@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod history;
 mod model;
+pub mod model_file;
 mod parallel_predict;
 mod persist;
 mod progress;

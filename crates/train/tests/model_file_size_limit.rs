@@ -1,0 +1,119 @@
+//! A model file whose architecture asks for a layer nobody can allocate is refused, naming the
+//! layer, before any tensor is read; the reader's memory limit applies and the loaded model
+//! keeps it.
+//!
+//! This file holds a single test so that the allocation counter sees only the code under test.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use neurite_layers::{Dense, LayerError, Sequential};
+use neurite_train::model_file::{ModelFileError, ModelReader, to_bytes};
+use safetensors::tensor::{SafeTensors, TensorView};
+
+/// Records the largest single allocation made while `ARMED` is set.
+struct Counting;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the largest single allocation it made.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.store(0, Ordering::Relaxed);
+    ARMED.store(true, Ordering::Relaxed);
+    let out = f();
+    ARMED.store(false, Ordering::Relaxed);
+    (out, LARGEST.load(Ordering::Relaxed))
+}
+
+/// The model file of `model`, with its architecture JSON edited by `edit`.
+fn with_architecture(model: &Sequential<f32>, edit: impl FnOnce(&str) -> String) -> Vec<u8> {
+    let bytes = to_bytes(model, None).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap();
+    let arch = edit(&meta["architecture"]);
+    meta.insert("architecture".into(), arch);
+    let views: Vec<_> = file
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| {
+            (
+                n,
+                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize(views, Some(meta)).unwrap()
+}
+
+#[test]
+fn an_absurd_architecture_is_refused_by_name_before_reading_tensors() {
+    // A model file whose architecture asks for such a layer gets the same refusal, before any
+    // tensor is read.
+    let mut small_model = Sequential::<f32>::new().add(Dense::new(10));
+    small_model.build(&[20]).unwrap();
+    let bytes = with_architecture(&small_model, |a| {
+        a.replace("\"units\":10", "\"units\":200000")
+            .replace("\"input_shape\":[20]", "\"input_shape\":[200000]")
+    });
+    let (result, largest) = largest_allocation(|| {
+        ModelReader::new()
+            .parse::<f32>(&bytes, Path::new("huge.safetensors"))
+            .err()
+    });
+    let err = result.expect("must be refused");
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ModelFileError::Layer { source, .. } if matches!(**source, LayerError::TooLarge { .. })),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("huge.safetensors: Dense(200000) 'dense'"),
+        "{text}"
+    );
+    assert!(
+        largest < 64 << 10,
+        "allocated {largest} bytes before refusing"
+    );
+    // The reader's limit applies too, and the loaded model keeps it.
+    let plain = to_bytes(&small_model, None).unwrap();
+    assert!(
+        ModelReader::new()
+            .max_bytes(100)
+            .parse::<f32>(&plain, Path::new("m"))
+            .is_err()
+    );
+    let loaded = ModelReader::new()
+        .max_bytes(1 << 20)
+        .parse::<f32>(&plain, Path::new("m"))
+        .unwrap();
+    assert_eq!(loaded.model.max_bytes(), 1 << 20);
+}
