@@ -109,16 +109,7 @@ impl<F: Float> Sequential<F> {
     }
 
     /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
-    /// (`shapes` from [`Sequential::output_shapes`]), without allocating: what a model-file
-    /// reader calls before it reads any tensor.
-    ///
-    /// # Errors
-    /// [`LayerError::TooLarge`] naming the layer at which the total crosses the limit.
-    pub fn check_size(&self, input_shape: &[usize], shapes: &[Vec<usize>]) -> Result<()> {
-        self.check_footprint(input_shape, shapes).map(|_| ())
-    }
-
-    /// As [`Sequential::check_size`], with the totals.
+    /// (`shapes` from [`Sequential::output_shapes`]), without allocating; returns the totals.
     pub(crate) fn check_footprint(
         &self,
         input_shape: &[usize],

@@ -1,11 +1,22 @@
-//! [`Sequential::param_shapes`]: every parameter a model will have, named and shaped before
-//! it is built.
+//! What a model file is checked against before anything is built: every parameter the model
+//! will have ([`Sequential::param_shapes`]) and whether it fits its memory limit
+//! ([`Sequential::check_size`]).
 
 use neurite_tensor::Float;
 
-use crate::Sequential;
+use crate::{Result, Sequential};
 
 impl<F: Float> Sequential<F> {
+    /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
+    /// (`shapes` from [`Sequential::output_shapes`]), without allocating: what a model-file
+    /// reader calls before it reads any tensor.
+    ///
+    /// # Errors
+    /// [`LayerError::TooLarge`] naming the layer at which the total crosses the limit.
+    pub fn check_size(&self, input_shape: &[usize], shapes: &[Vec<usize>]) -> Result<()> {
+        self.check_footprint(input_shape, shapes).map(|_| ())
+    }
+
     /// The full name (`<layer>.<param>`) and shape of every parameter and state tensor the
     /// model will have when built for `input_shape`, in [`Sequential::params`] order; `shapes`
     /// are the layers' outputs from [`Sequential::output_shapes`]. Nothing is allocated but

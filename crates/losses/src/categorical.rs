@@ -192,60 +192,69 @@ fn cce_inputs<'a, F: Float>(
     Ok((pred, Targets::Rows(t)))
 }
 
-impl CategoricalCrossentropy {
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
+// The two categorical losses are one computation (`run`) over two ways of reading targets.
+/// Implements [`Loss`] for a categorical loss `$ty` (a struct with `from_logits`) named `$name`
+/// whose targets `$inputs` reads: the same softmax cross-entropy, its gradient and its fused
+/// gradient for both.
+macro_rules! impl_cross_entropy {
+    ($ty:ident, $name:ident, $inputs:ident) => {
+        impl<F: Float> Loss<F> for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn config(&self) -> LossConfig {
+                LossConfig::$ty(*self)
+            }
+
+            fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
+                let (pred, t) = $inputs(y_pred, y_true)?;
+                Ok(run(pred, &t, input(self.from_logits), None))
+            }
+
+            fn gradient(
+                &self,
+                y_pred: ArrayViewD<'_, F>,
+                y_true: ArrayViewD<'_, F>,
+                grad: &mut Tensor<F>,
+            ) -> Result<F> {
+                let (pred, t) = $inputs(y_pred, y_true)?;
+                Ok(run(pred, &t, input(self.from_logits), Some(grad)))
+            }
+
+            fn fused_activation(&self) -> Option<Activation> {
+                (!self.from_logits).then_some(Activation::Softmax)
+            }
+
+            fn gradient_wrt_logits(
+                &self,
+                probs: ArrayViewD<'_, F>,
+                y_true: ArrayViewD<'_, F>,
+                grad: &mut Tensor<F>,
+            ) -> Result<F> {
+                if self.from_logits {
+                    return Err(LossError::NotFusable {
+                        loss: $name,
+                        activation: String::from("(from_logits: the output already is the logits)"),
+                    });
+                }
+                let (pred, t) = $inputs(probs, y_true)?;
+                Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
+            }
         }
+    };
+}
+
+/// What the model's output is, for a loss that may take logits.
+fn input(from_logits: bool) -> Input {
+    if from_logits {
+        Input::Logits
+    } else {
+        Input::Probs
     }
 }
 
-impl<F: Float> Loss<F> for CategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        CCE
-    }
-
-    fn config(&self) -> LossConfig {
-        LossConfig::CategoricalCrossentropy(*self)
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        let (pred, t) = cce_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), None))
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        let (pred, t) = cce_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), Some(grad)))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Softmax)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: CCE,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        let (pred, t) = cce_inputs(probs, y_true)?;
-        Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
-    }
-}
+impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
 
 /// Categorical cross-entropy with integer labels `[N]` (or `[N, 1]`) stored as floats.
 ///
@@ -271,14 +280,6 @@ impl SparseCategoricalCrossentropy {
     /// From logits.
     pub fn from_logits() -> Self {
         SparseCategoricalCrossentropy { from_logits: true }
-    }
-
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
-        }
     }
 }
 
@@ -333,47 +334,4 @@ fn sparse_inputs<'a, F: Float>(
     Ok((pred, Targets::Labels(labels)))
 }
 
-impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        SPARSE
-    }
-
-    fn config(&self) -> LossConfig {
-        LossConfig::SparseCategoricalCrossentropy(*self)
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        let (pred, t) = sparse_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), None))
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        let (pred, t) = sparse_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), Some(grad)))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Softmax)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: SPARSE,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        let (pred, t) = sparse_inputs(probs, y_true)?;
-        Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
-    }
-}
+impl_cross_entropy!(SparseCategoricalCrossentropy, SPARSE, sparse_inputs);

@@ -17,6 +17,7 @@
 //! Skip lines go straight to the terminal's stderr (not through `eprintln!`, which the test
 //! harness captures and hides for passing tests), so `cargo test` shows them.
 
+pub mod alloc;
 mod ci;
 pub mod probe;
 mod skip;

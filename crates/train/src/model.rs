@@ -73,6 +73,16 @@ impl<F: Float + Score> Model<F> {
         optimizer: Box<dyn Optimizer<F>>,
         metrics: Vec<Box<dyn StreamingMetric<F>>>,
     ) -> Result<Self> {
+        Self::from_parts(network, Box::new(loss), optimizer, metrics)
+    }
+
+    /// [`Model::compile`] with the loss already boxed (a loss rebuilt from a model file).
+    pub(crate) fn from_parts(
+        network: Sequential<F>,
+        loss: Box<dyn Loss<F>>,
+        optimizer: Box<dyn Optimizer<F>>,
+        metrics: Vec<Box<dyn StreamingMetric<F>>>,
+    ) -> Result<Self> {
         if network.input_shape().is_none() {
             return Err(TrainError::invalid(
                 "Model::compile",
@@ -89,7 +99,7 @@ impl<F: Float + Score> Model<F> {
         }
         Ok(Model {
             network,
-            loss: Box::new(loss),
+            loss,
             optimizer,
             metrics,
             loss_grad: Tensor::zeros(IxDyn(&[0])),

@@ -5,13 +5,12 @@
 
 use std::path::Path;
 
-use ndarray::ArrayViewD;
 use neurite_layers::Sequential;
-use neurite_losses::{Loss, LossConfig, LossGradient, Result as LossResult};
+use neurite_losses::Loss;
 use neurite_metrics::Score;
 use neurite_metrics::streaming::StreamingMetric;
 use neurite_optim::Optimizer;
-use neurite_tensor::{Activation, Float, Tensor};
+use neurite_tensor::Float;
 
 use crate::model_file::{
     self, CompileConfig, ModelFileError, ModelReader, Registry, TrainingState,
@@ -144,7 +143,7 @@ impl<F: Float + Score> Model<F> {
             .map(|m| registry.build_metric(m))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(not_compiled)?;
-        let mut model = Model::compile(loaded.model, BoxedLoss(loss), optimizer, metrics)?;
+        let mut model = Model::from_parts(loaded.model, loss, optimizer, metrics)?;
         model.set_epochs_completed(epochs_completed.unwrap_or(0) as usize);
         Ok(model)
     }
@@ -173,55 +172,5 @@ impl<F: Float + Score> Model<F> {
         let mut model = Model::compile(loaded.model, loss, optimizer, metrics)?;
         model.set_epochs_completed(epochs_completed);
         Ok(model)
-    }
-}
-
-/// A loss rebuilt from a model file, passed on to `Model::compile` (which takes a value).
-struct BoxedLoss<F: Float>(Box<dyn Loss<F>>);
-
-impl<F: Float> Loss<F> for BoxedLoss<F> {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-
-    fn config(&self) -> LossConfig {
-        self.0.config()
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> LossResult<F> {
-        self.0.loss(y_pred, y_true)
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> LossResult<F> {
-        self.0.gradient(y_pred, y_true, grad)
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        self.0.fused_activation()
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> LossResult<F> {
-        self.0.gradient_wrt_logits(probs, y_true, grad)
-    }
-
-    fn loss_and_gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        output_activation: Activation,
-        grad: &mut Tensor<F>,
-    ) -> LossResult<LossGradient<F>> {
-        self.0
-            .loss_and_gradient(y_pred, y_true, output_activation, grad)
     }
 }

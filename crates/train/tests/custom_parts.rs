@@ -275,14 +275,7 @@ fn a_custom_layer_and_optimizer_save_and_load_through_a_registry() {
     resumed
         .fit(&x, &y, config(4).initial_epoch(resumed.epochs_completed()))
         .unwrap();
-    let a = dir.path().join("straight.safetensors");
-    let b = dir.path().join("resumed.safetensors");
-    straight.save(&a).unwrap();
-    resumed.save(&b).unwrap();
-    assert!(
-        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
-        "resuming through the registry differs from the uninterrupted run"
-    );
+    common::assert_same_file(dir.path(), &straight, &resumed);
 }
 
 #[test]

@@ -298,14 +298,7 @@ fn load_alone_continues_a_scheduled_optimizer_exactly() {
     resumed
         .fit(&x, &y, config(3).initial_epoch(resumed.epochs_completed()))
         .unwrap();
-    let a = dir.path().join("straight.safetensors");
-    let b = dir.path().join("resumed.safetensors");
-    straight.save(&a).unwrap();
-    resumed.save(&b).unwrap();
-    assert!(
-        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
-        "the resumed model file differs from the uninterrupted one"
-    );
+    common::assert_same_file(dir.path(), &straight, &resumed);
 }
 
 #[test]
