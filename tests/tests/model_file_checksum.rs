@@ -2,18 +2,18 @@
 //! the tensor and the file named; files from before checksums load with a warning; edited
 //! checksum metadata is refused.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use neurite_layers::{Mode, Sequential, models};
 use neurite_onnx::samples;
 use neurite_optim::OptimizerState;
 use neurite_tensor::Tensor;
+use neurite_testing::safetensors_edit::with_metadata;
 use neurite_train::model_file::{
     DIGEST_PREFIX, LoadedModel, ModelFileError, ModelFileWarning, ModelReader, TrainingState,
     to_bytes,
 };
-use safetensors::tensor::{SafeTensors, TensorView};
+use safetensors::tensor::SafeTensors;
 use sha2::{Digest, Sha256};
 
 const PATH: &str = "dir/model.safetensors";
@@ -36,25 +36,6 @@ fn data_ranges(bytes: &[u8]) -> Vec<(String, std::ops::Range<usize>)> {
         .collect();
     out.sort_by_key(|(_, r)| r.start);
     out
-}
-
-/// The metadata map of a file, re-serialized with `edit` applied (tensors unchanged).
-fn with_metadata(bytes: &[u8], edit: impl FnOnce(&mut HashMap<String, String>)) -> Vec<u8> {
-    let file = SafeTensors::deserialize(bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    edit(&mut meta);
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
 }
 
 fn adam_state(model: &Sequential<f32>) -> TrainingState<f32> {

@@ -20,6 +20,7 @@
 pub mod alloc;
 mod ci;
 pub mod probe;
+pub mod safetensors_edit;
 mod skip;
 
 pub use ci::{CI_ENV, ci_flag, in_ci};

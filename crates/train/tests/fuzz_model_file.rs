@@ -19,9 +19,9 @@ use neurite_layers::{
 };
 use neurite_optim::OptimizerState;
 use neurite_tensor::Float;
+use neurite_testing::safetensors_edit::with_metadata;
 use neurite_train::model_file::{DIGEST_PREFIX, ModelReader, TrainingState, to_bytes};
 use proptest::prelude::*;
-use safetensors::tensor::{SafeTensors, TensorView};
 
 /// Tracks, while `ARMED`, the largest single allocation and the peak of bytes allocated and not
 /// yet freed.
@@ -253,21 +253,9 @@ fn momentum<F: Float>(model: &Sequential<F>) -> TrainingState<F> {
 
 /// The same file as written before checksums existed.
 fn without_checksums(bytes: &[u8]) -> Vec<u8> {
-    let file = SafeTensors::deserialize(bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    meta.retain(|k, _| !k.starts_with(DIGEST_PREFIX));
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
+    with_metadata(bytes, |meta| {
+        meta.retain(|k, _| !k.starts_with(DIGEST_PREFIX))
+    })
 }
 
 /// The real files the mutations start from, and whether each is f64.

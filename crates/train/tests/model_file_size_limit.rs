@@ -8,31 +8,18 @@ use std::path::Path;
 
 use neurite_layers::{Dense, LayerError, Sequential};
 use neurite_testing::alloc::{LargestAllocation, largest_allocation};
+use neurite_testing::safetensors_edit::with_metadata;
 use neurite_train::model_file::{ModelFileError, ModelReader, to_bytes};
-use safetensors::tensor::{SafeTensors, TensorView};
 
 #[global_allocator]
 static GLOBAL: LargestAllocation = LargestAllocation;
 
 /// The model file of `model`, with its architecture JSON edited by `edit`.
 fn with_architecture(model: &Sequential<f32>, edit: impl FnOnce(&str) -> String) -> Vec<u8> {
-    let bytes = to_bytes(model, None).unwrap();
-    let file = SafeTensors::deserialize(&bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    let arch = edit(&meta["architecture"]);
-    meta.insert("architecture".into(), arch);
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
+    with_metadata(&to_bytes(model, None).unwrap(), |meta| {
+        let arch = edit(&meta["architecture"]);
+        meta.insert("architecture".into(), arch);
+    })
 }
 
 #[test]
