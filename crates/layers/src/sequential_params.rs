@@ -12,7 +12,7 @@ impl<F: Float> Sequential<F> {
     /// reader calls before it reads any tensor.
     ///
     /// # Errors
-    /// [`LayerError::TooLarge`] naming the layer at which the total crosses the limit.
+    /// [`crate::LayerError::TooLarge`] naming the layer at which the total crosses the limit.
     pub fn check_size(&self, input_shape: &[usize], shapes: &[Vec<usize>]) -> Result<()> {
         self.check_footprint(input_shape, shapes).map(|_| ())
     }
