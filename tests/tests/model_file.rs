@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use neurite_layers::model_file::{ModelFileError, SavedOptimizer};
 use neurite_layers::{Mode, Sequential, models};
 use neurite_onnx::samples;
+use neurite_optim::OptimizerState;
 use neurite_tensor::{Float, Rng, Tensor};
+use neurite_train::model_file::{
+    ModelFileError, ModelReader, NetworkFile, TrainingState, to_bytes, write,
+};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 fn all_models<F: Float>() -> Vec<(&'static str, Sequential<F>)> {
@@ -61,7 +64,7 @@ fn f64_models_round_trip_bit_for_bit() {
     round_trip_predicts_identically::<f64>();
 }
 
-fn optimizer_for(model: &Sequential<f32>) -> SavedOptimizer<f32> {
+fn optimizer_for(model: &Sequential<f32>) -> TrainingState<f32> {
     let mut rng = Rng::new(1);
     let tensors = model
         .params()
@@ -76,12 +79,15 @@ fn optimizer_for(model: &Sequential<f32>) -> SavedOptimizer<f32> {
         .collect::<Vec<_>>();
     let mut tensors = tensors;
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    SavedOptimizer {
-        optimizer: String::from("adam"),
-        iterations: 12_345,
-        learning_rate: 0.1 + 0.2, // not a short decimal: must still round-trip exactly
-        tensors,
+    TrainingState {
+        optimizer: OptimizerState {
+            optimizer: String::from("adam"),
+            iterations: 12_345,
+            learning_rate: 0.1 + 0.2, // not a short decimal: must still round-trip exactly
+            tensors,
+        },
         epochs_completed: Some(4),
+        compile: None,
     }
 }
 
@@ -91,26 +97,28 @@ fn optimizer_state_round_trips_exactly() {
     let opt = optimizer_for(&model);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
-    model.save_with_optimizer(&path, &opt).unwrap();
-    let (loaded, back) = Sequential::<f32>::load_with_optimizer(&path).unwrap();
-    let back = back.expect("optimizer state present");
+    write(&path, &model, Some(&opt)).unwrap();
+    let loaded = ModelReader::new().read::<f32>(&path).unwrap();
+    let training = loaded.training.expect("optimizer state present");
+    assert_eq!(training.epochs_completed, Some(4));
+    let back = training.optimizer;
     assert_eq!(back.optimizer, "adam");
     assert_eq!(back.iterations, 12_345);
     assert_eq!(back.learning_rate.to_bits(), (0.1f64 + 0.2).to_bits());
-    assert_eq!(back.epochs_completed, Some(4));
-    assert_eq!(back.tensors.len(), opt.tensors.len());
-    for ((n1, t1), (n2, t2)) in opt.tensors.iter().zip(&back.tensors) {
+    assert_eq!(back.tensors.len(), opt.optimizer.tensors.len());
+    for ((n1, t1), (n2, t2)) in opt.optimizer.tensors.iter().zip(&back.tensors) {
         assert_eq!(n1, n2);
         assert!(same_bits(t1, t2), "{n1}");
     }
-    assert_eq!(loaded.params().len(), model.params().len());
+    assert_eq!(loaded.model.params().len(), model.params().len());
     // `load` ignores the optimizer; a plain save has none.
     Sequential::<f32>::load(&path).unwrap();
     model.save(&path).unwrap();
     assert!(
-        Sequential::<f32>::load_with_optimizer(&path)
+        ModelReader::new()
+            .read::<f32>(&path)
             .unwrap()
-            .1
+            .training
             .is_none()
     );
 }
@@ -119,9 +127,10 @@ fn optimizer_state_round_trips_exactly() {
 fn optimizer_tensors_must_belong_to_parameters() {
     let model = models::xor::<f32>(0);
     let mut opt = optimizer_for(&model);
-    opt.tensors
+    opt.optimizer
+        .tensors
         .push((String::from("nope.weight/momentum"), Tensor::zeros(vec![1])));
-    let err = model.to_safetensors(Some(&opt)).unwrap_err();
+    let err = to_bytes(&model, Some(&opt)).unwrap_err();
     assert!(err.to_string().contains("nope.weight/momentum"), "{err}");
 }
 
@@ -157,13 +166,15 @@ fn failed_writes_leave_the_target_alone() {
 }
 
 fn load_bytes(bytes: &[u8]) -> Result<Sequential<f32>, ModelFileError> {
-    Sequential::<f32>::from_safetensors(bytes, Path::new("test.safetensors")).map(|(m, _)| m)
+    ModelReader::new()
+        .parse::<f32>(bytes, Path::new("test.safetensors"))
+        .map(|loaded| loaded.model)
 }
 
 #[test]
 fn every_truncation_is_an_error() {
     let model = models::xor::<f32>(0);
-    let bytes = model.to_safetensors(None).unwrap();
+    let bytes = to_bytes(&model, None).unwrap();
     for len in 0..bytes.len() {
         let err = load_bytes(&bytes[..len])
             .err()
@@ -182,7 +193,7 @@ fn every_truncation_is_an_error() {
 #[test]
 fn random_damage_never_panics() {
     let model = samples::every_layer::<f32>(0).unwrap();
-    let bytes = model.to_safetensors(None).unwrap();
+    let bytes = to_bytes(&model, None).unwrap();
     let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize + 8;
     let mut rng = Rng::new(77);
     let mut refused = 0;
@@ -232,7 +243,7 @@ fn rewrite(
 #[test]
 fn mismatched_files_name_the_problem() {
     let model = models::mlp::<f32>(0);
-    let bytes = model.to_safetensors(None).unwrap();
+    let bytes = to_bytes(&model, None).unwrap();
     let check = |bytes: Vec<u8>, needle: &str| {
         let err = load_bytes(&bytes).expect_err("must be refused");
         assert!(
@@ -300,7 +311,8 @@ fn mismatched_files_name_the_problem() {
         "Dense(1000000000000) 'dense': 785,000,000,000,000 parameters",
     );
     // An f32 file is not silently widened into an f64 model.
-    let err = Sequential::<f64>::from_safetensors(&bytes, Path::new("m"))
+    let err = ModelReader::new()
+        .parse::<f64>(&bytes, Path::new("m"))
         .err()
         .unwrap();
     assert!(err.to_string().contains("Sequential<f32>"), "{err}");

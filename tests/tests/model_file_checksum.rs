@@ -2,21 +2,23 @@
 //! the tensor and the file named; files from before checksums load with a warning; edited
 //! checksum metadata is refused.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use neurite_layers::model_file::{
-    DIGEST_PREFIX, ModelFileError, ModelFileWarning, ModelReader, SavedOptimizer,
-};
 use neurite_layers::{Mode, Sequential, models};
 use neurite_onnx::samples;
+use neurite_optim::OptimizerState;
 use neurite_tensor::Tensor;
-use safetensors::tensor::{SafeTensors, TensorView};
+use neurite_testing::safetensors_edit::with_metadata;
+use neurite_train::model_file::{
+    DIGEST_PREFIX, LoadedModel, ModelFileError, ModelFileWarning, ModelReader, TrainingState,
+    to_bytes,
+};
+use safetensors::tensor::SafeTensors;
 use sha2::{Digest, Sha256};
 
 const PATH: &str = "dir/model.safetensors";
 
-fn parse(bytes: &[u8]) -> Result<neurite_layers::model_file::LoadedModel<f32>, ModelFileError> {
+fn parse(bytes: &[u8]) -> Result<LoadedModel<f32>, ModelFileError> {
     ModelReader::new().parse::<f32>(bytes, Path::new(PATH))
 }
 
@@ -36,45 +38,29 @@ fn data_ranges(bytes: &[u8]) -> Vec<(String, std::ops::Range<usize>)> {
     out
 }
 
-/// The metadata map of a file, re-serialized with `edit` applied (tensors unchanged).
-fn with_metadata(bytes: &[u8], edit: impl FnOnce(&mut HashMap<String, String>)) -> Vec<u8> {
-    let file = SafeTensors::deserialize(bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    edit(&mut meta);
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
-}
-
-fn adam_state(model: &Sequential<f32>) -> SavedOptimizer<f32> {
+fn adam_state(model: &Sequential<f32>) -> TrainingState<f32> {
     let tensors = model
         .params()
         .iter()
         .filter(|(_, p)| p.is_trainable())
         .map(|(name, p)| (format!("{name}/momentum"), p.value().mapv(|v| v * 0.5)))
         .collect();
-    SavedOptimizer {
-        optimizer: String::from("adam"),
-        iterations: 3,
-        learning_rate: 1e-3,
-        tensors,
+    TrainingState {
+        optimizer: OptimizerState {
+            optimizer: String::from("adam"),
+            iterations: 3,
+            learning_rate: 1e-3,
+            tensors,
+        },
         epochs_completed: None,
+        compile: None,
     }
 }
 
 #[test]
 fn every_tensor_has_the_sha256_of_its_bytes() {
     let model = samples::every_layer::<f32>(1).unwrap();
-    let bytes = model.to_safetensors(Some(&adam_state(&model))).unwrap();
+    let bytes = to_bytes(&model, Some(&adam_state(&model))).unwrap();
     let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
     let meta = header.metadata().clone().unwrap();
     let ranges = data_ranges(&bytes);
@@ -95,7 +81,7 @@ fn every_tensor_has_the_sha256_of_its_bytes() {
 #[test]
 fn a_flipped_bit_in_any_tensor_is_refused_by_name() {
     let model = samples::every_layer::<f32>(2).unwrap();
-    let bytes = model.to_safetensors(Some(&adam_state(&model))).unwrap();
+    let bytes = to_bytes(&model, Some(&adam_state(&model))).unwrap();
     let mut tried = 0;
     for (name, range) in data_ranges(&bytes) {
         let positions = [range.start, (range.start + range.end) / 2, range.end - 1];
@@ -126,7 +112,7 @@ fn a_flipped_bit_in_any_tensor_is_refused_by_name() {
 #[test]
 fn files_without_checksums_load_with_a_warning() {
     let mut model = models::cnn::<f32>(3);
-    let bytes = model.to_safetensors(None).unwrap();
+    let bytes = to_bytes(&model, None).unwrap();
     let old = with_metadata(&bytes, |m| m.retain(|k, _| !k.starts_with(DIGEST_PREFIX)));
     let mut loaded = parse(&old).unwrap();
     assert_eq!(
@@ -142,13 +128,15 @@ fn files_without_checksums_load_with_a_warning() {
     let want = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
     assert_eq!(loaded.model.forward(x.view(), Mode::Infer).unwrap(), want);
     // The plain API still loads it.
-    Sequential::<f32>::from_safetensors(&old, Path::new(PATH)).unwrap();
+    ModelReader::new()
+        .parse::<f32>(&old, Path::new(PATH))
+        .unwrap();
 }
 
 #[test]
 fn edited_checksum_metadata_is_refused() {
     let model = models::mlp::<f32>(0);
-    let bytes = model.to_safetensors(None).unwrap();
+    let bytes = to_bytes(&model, None).unwrap();
     let dropped = with_metadata(&bytes, |m| {
         m.remove(&format!("{DIGEST_PREFIX}dense_1.bias"));
     });

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use neurite_layers::{Sequential, SequentialConfig, models};
 use neurite_tensor::Float;
+use neurite_train::model_file::NetworkFile;
 use sha2::{Digest, Sha256};
 
 /// Prints one line per tensor: `name<TAB>dtype<TAB>shape<TAB>sha256 of little-endian bytes`,

@@ -3,12 +3,12 @@
 //! bit-identical to 6 uninterrupted steps.
 
 use ndarray::{ArrayD, IxDyn};
-use neurite_layers::model_file::SavedOptimizer;
 use neurite_layers::{
     Activation, BatchNormalization, Conv2D, Dense, Flatten, MaxPooling2D, Mode, Sequential,
 };
-use neurite_optim::{Adam, Optimizer, OptimizerState};
+use neurite_optim::{Adam, Optimizer};
 use neurite_tensor::{Param, Rng};
+use neurite_train::model_file::{ModelReader, TrainingState, write};
 
 fn data() -> (ArrayD<f32>, ArrayD<f32>) {
     let mut rng = Rng::new(5);
@@ -59,28 +59,19 @@ fn resumed_training_matches_uninterrupted_training_bit_for_bit() {
     for _ in 0..3 {
         step(&mut first, &mut opt, &x, &y);
     }
-    let state = opt.state();
-    let saved = SavedOptimizer {
-        optimizer: state.optimizer,
-        iterations: state.iterations,
-        learning_rate: state.learning_rate,
-        tensors: state.tensors,
+    let saved = TrainingState {
+        optimizer: opt.state(),
         epochs_completed: None,
+        compile: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("checkpoint.safetensors");
-    first.save_with_optimizer(&path, &saved).unwrap();
+    write(&path, &first, Some(&saved)).unwrap();
 
-    let (mut resumed, saved) = Sequential::<f32>::load_with_optimizer(&path).unwrap();
-    let saved = saved.unwrap();
+    let loaded = ModelReader::new().read::<f32>(&path).unwrap();
+    let mut resumed = loaded.model;
     let mut opt = Adam::<f32>::default();
-    opt.load_state(OptimizerState {
-        optimizer: saved.optimizer,
-        iterations: saved.iterations,
-        learning_rate: saved.learning_rate,
-        tensors: saved.tensors,
-    })
-    .unwrap();
+    opt.load_state(loaded.training.unwrap().optimizer).unwrap();
     for _ in 0..3 {
         step(&mut resumed, &mut opt, &x, &y);
     }

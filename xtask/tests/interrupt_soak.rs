@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use neurite::layers::Sequential;
+use neurite::train::model_file::NetworkFile;
 
 /// SplitMix64: a seeded, reproducible sequence of delays.
 fn next(state: &mut u64) -> u64 {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use neurite::layers::Sequential;
+use neurite::train::model_file::NetworkFile;
 use serde_json::Value;
 
 fn json(path: &Path) -> Value {

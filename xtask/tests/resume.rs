@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use neurite::train::model_file::NetworkFile;
 use serde_json::Value;
 
 /// `train-mnist` on the bundled sample, small and single-threaded (the MLP has Dropout, so the

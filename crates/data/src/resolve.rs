@@ -102,6 +102,7 @@ impl Resolver {
     }
 
     /// Never downloads; a missing file is an error.
+    #[cfg_attr(not(feature = "download"), allow(unused_mut))]
     pub fn offline(mut self) -> Self {
         #[cfg(feature = "download")]
         {
@@ -384,6 +385,7 @@ fn not_found(dataset: &DatasetInfo, file: &FileInfo, searched: Vec<PathBuf>) -> 
     }
 }
 
+#[cfg(feature = "download")]
 fn list(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .map(|d| d.display().to_string())

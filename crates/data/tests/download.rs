@@ -1,6 +1,8 @@
 //! The downloader against a real HTTP server on 127.0.0.1 that serves good bytes, corrupt
 //! bytes, drops connections midway, or answers 404.
 
+#![cfg(feature = "download")]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -4,45 +4,15 @@
 //!
 //! This file holds a single test so that the allocation counter sees only the reader.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::{ArrayD, IxDyn};
 use neurite_data::{IdxArray, IdxReader, encode_idx};
+use neurite_testing::alloc::{LargestAllocation, largest_allocation};
 use proptest::prelude::*;
 
-/// Records the largest single allocation made while `ARMED` is set.
-struct Counting;
-
-static ARMED: AtomicBool = AtomicBool::new(false);
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            LARGEST.fetch_max(new_size, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: LargestAllocation = LargestAllocation;
 
 /// Fixed overhead the reader may allocate whatever the input (decoder state, small vectors).
 const SLACK: usize = 256 << 10;
@@ -182,11 +152,9 @@ proptest! {
         }
         let unchanged = before.is_empty() && after.is_empty();
 
-        LARGEST.store(0, Ordering::Relaxed);
-        ARMED.store(true, Ordering::Relaxed);
-        let result = std::panic::catch_unwind(|| IdxReader::new().read_bytes(&bytes, "fuzz.idx"));
-        ARMED.store(false, Ordering::Relaxed);
-        let largest = LARGEST.load(Ordering::Relaxed);
+        let (result, largest) = largest_allocation(|| {
+            std::panic::catch_unwind(|| IdxReader::new().read_bytes(&bytes, "fuzz.idx"))
+        });
 
         let result = result.map_err(|_| TestCaseError::fail("the reader panicked"))?;
         let is_gzip = bytes.starts_with(&[0x1f, 0x8b]);

@@ -28,6 +28,18 @@ pub struct BatchNormConfig {
     pub epsilon: f64,
 }
 
+impl BatchNormConfig {
+    /// The parameters and state a BatchNormalization layer creates for `input_shape` =
+    /// `[C, ...]`: `gamma`, `beta`, `moving_mean` and `moving_variance`, each `[C]`.
+    pub fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        let channels = input_shape.first().copied().unwrap_or(0);
+        ["gamma", "beta", "moving_mean", "moving_variance"]
+            .into_iter()
+            .map(|name| (name, vec![channels]))
+            .collect()
+    }
+}
+
 /// Batch normalization with learned scale `gamma` and offset `beta`.
 ///
 /// # Shapes
@@ -159,6 +171,10 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
             params: channels.saturating_mul(4),
             per_sample: product(output_shape),
         }
+    }
+
+    fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        self.cfg.param_shapes(input_shape)
     }
 
     fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {

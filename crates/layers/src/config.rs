@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     ActivationConfig, ActivationLayer, AveragePooling2D, BatchNormConfig, BatchNormalization,
     Conv2D, Conv2DConfig, Dense, DenseConfig, Dropout, DropoutConfig, Flatten,
-    GlobalAveragePooling2D, Layer, MaxPooling2D, NameConfig, Pool2DConfig, Reshape, ReshapeConfig,
+    GlobalAveragePooling2D, Layer, LayerError, MaxPooling2D, NameConfig, Pool2DConfig, Reshape,
+    ReshapeConfig, Result,
 };
 
 /// A layer's type and hyper-parameters, tagged with the Keras class name.
@@ -20,7 +21,7 @@ use crate::{
 /// let json = serde_json::to_string(&dense.config()).unwrap();
 /// assert!(json.starts_with(r#"{"class_name":"Dense","name":"out","units":10"#));
 /// let back: LayerConfig = serde_json::from_str(&json).unwrap();
-/// assert_eq!(back.build::<f32>().config(), dense.config());
+/// assert_eq!(back.build::<f32>().unwrap().config(), dense.config());
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "class_name")]
@@ -45,13 +46,48 @@ pub enum LayerConfig {
     BatchNormalization(BatchNormConfig),
     /// [`ActivationLayer`].
     Activation(ActivationConfig),
+    /// A layer defined outside neurite (see [`CustomLayerConfig`]).
+    Custom(CustomLayerConfig),
+}
+
+/// The saved form of a user-defined layer: its name in the model, the class name its
+/// constructor is registered under, and its settings as JSON. Its [`Layer::config`] provides
+/// it; loading a model file rebuilds the layer through the constructor registered for
+/// `class` (neurite-train's `model_file::Registry`).
+///
+/// ```
+/// use neurite_layers::{CustomLayerConfig, LayerConfig};
+/// let config = LayerConfig::Custom(CustomLayerConfig {
+///     name: String::from("scale"),
+///     class: String::from("Scale"),
+///     config: serde_json::json!({ "factor": 2.0 }),
+/// });
+/// let json = serde_json::to_string(&config).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"class_name":"Custom","name":"scale","class":"Scale","config":{"factor":2.0}}"#
+/// );
+/// assert!(config.build::<f32>().is_err(), "only its registered constructor can build it");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomLayerConfig {
+    /// The layer's name, unique within a model.
+    pub name: String,
+    /// The class name its constructor is registered under.
+    pub class: String,
+    /// Its hyper-parameters, in whatever form it chooses.
+    pub config: serde_json::Value,
 }
 
 impl LayerConfig {
     /// A new, unbuilt layer with this configuration (parameters are created by `build`, or
     /// loaded by name afterwards).
-    pub fn build<F: Float>(&self) -> Box<dyn Layer<F>> {
-        match self.clone() {
+    ///
+    /// # Errors
+    /// [`LayerError::Config`] for a [`LayerConfig::Custom`] layer, which only the constructor
+    /// registered for its class can build.
+    pub fn build<F: Float>(&self) -> Result<Box<dyn Layer<F>>> {
+        Ok(match self.clone() {
             LayerConfig::Dense(c) => Box::new(Dense::from_config(c)),
             LayerConfig::Conv2D(c) => Box::new(Conv2D::from_config(c)),
             LayerConfig::MaxPooling2D(c) => Box::new(MaxPooling2D::from_config(c)),
@@ -64,6 +100,38 @@ impl LayerConfig {
             LayerConfig::Dropout(c) => Box::new(Dropout::from_config(c)),
             LayerConfig::BatchNormalization(c) => Box::new(BatchNormalization::from_config(c)),
             LayerConfig::Activation(c) => Box::new(ActivationLayer::from_config(c)),
+            LayerConfig::Custom(c) => {
+                return Err(LayerError::Config {
+                    layer: format!("{} '{}'", c.class, c.name),
+                    name: "class",
+                    value: c.class,
+                    reason: String::from(
+                        "a user-defined layer: register a constructor for its class to load it \
+                         (neurite_train::model_file::Registry::layer)",
+                    ),
+                });
+            }
+        })
+    }
+
+    /// The parameters (and state tensors) a layer of this configuration creates for a
+    /// per-sample `input_shape`: local names (`weight`, `bias`, ...) in [`Layer::params`] order,
+    /// with their shapes. Worked out without building anything, so that a model file can be
+    /// checked against its architecture before any weight is allocated. Each layer kind states
+    /// its own shapes (`DenseConfig::param_shapes`, ...); kinds without parameters have none.
+    pub fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        match self {
+            LayerConfig::Dense(c) => c.param_shapes(input_shape),
+            LayerConfig::Conv2D(c) => c.param_shapes(input_shape),
+            LayerConfig::BatchNormalization(c) => c.param_shapes(input_shape),
+            LayerConfig::MaxPooling2D(_)
+            | LayerConfig::AveragePooling2D(_)
+            | LayerConfig::GlobalAveragePooling2D(_)
+            | LayerConfig::Flatten(_)
+            | LayerConfig::Reshape(_)
+            | LayerConfig::Dropout(_)
+            | LayerConfig::Activation(_)
+            | LayerConfig::Custom(_) => Vec::new(),
         }
     }
 
@@ -78,6 +146,7 @@ impl LayerConfig {
             LayerConfig::Dropout(c) => &c.name,
             LayerConfig::BatchNormalization(c) => &c.name,
             LayerConfig::Activation(c) => &c.name,
+            LayerConfig::Custom(c) => &c.name,
         }
     }
 }

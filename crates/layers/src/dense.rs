@@ -30,6 +30,28 @@ pub struct DenseConfig {
     pub bias_initializer: Initializer,
 }
 
+impl DenseConfig {
+    /// The parameters a Dense layer creates for `input_shape` = `[inputs]`: `weight`
+    /// `[units, inputs]` and, with a bias, `bias` `[units]`.
+    ///
+    /// ```
+    /// use neurite_layers::{Dense, Layer};
+    /// let dense = Dense::<f32>::new(3);
+    /// assert_eq!(
+    ///     dense.param_shapes(&[4]),
+    ///     vec![("weight", vec![3, 4]), ("bias", vec![3])]
+    /// );
+    /// ```
+    pub fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        let inputs = input_shape.first().copied().unwrap_or(0);
+        let mut shapes = vec![("weight", vec![self.units, inputs])];
+        if self.use_bias {
+            shapes.push(("bias", vec![self.units]));
+        }
+        shapes
+    }
+}
+
 /// A fully connected layer with an optional fused activation.
 ///
 /// # Shapes
@@ -172,6 +194,10 @@ impl<F: Float> Layer<F> for Dense<F> {
                 "add Flatten before it (or Reshape to one feature axis)",
             )),
         }
+    }
+
+    fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        self.cfg.param_shapes(input_shape)
     }
 
     fn footprint(&self, input_shape: &[usize], output_shape: &[usize]) -> Footprint {

@@ -79,6 +79,16 @@ pub trait Layer<F: Float>: Send {
     /// [`crate::LayerError::Config`] for an invalid hyper-parameter.
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>>;
 
+    /// The parameters and state tensors the layer creates for a per-sample `input_shape`
+    /// (already accepted by [`Layer::output_shape`]): local names in [`Layer::params`] order,
+    /// with their shapes, worked out without allocating. A model file is checked against them
+    /// before anything is built, and the ONNX exporter checks the weights it copies. The
+    /// default asks the configuration ([`LayerConfig::param_shapes`]); a user-defined layer
+    /// with parameters overrides it.
+    fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        self.config().param_shapes(input_shape)
+    }
+
     /// What the layer will hold for a per-sample `input_shape` (already accepted by
     /// [`Layer::output_shape`], which gave `output_shape`), worked out without allocating, so
     /// that a model too large for memory is refused by name before it is built. Counts must be

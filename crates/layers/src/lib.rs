@@ -46,11 +46,15 @@
 //! Conv2D `[F, C, KH, KW]` and `[F]`, the ONNX/PyTorch layouts), `gamma`, `beta`, and the
 //! non-trainable `moving_mean`, `moving_variance`. A model names them `<layer>.<param>`
 //! (`dense_1.bias`): [`Sequential::params`], [`Sequential::param`], [`Sequential::set_param`].
+//! Each layer states the shapes it will create ([`Layer::param_shapes`],
+//! [`Sequential::param_shapes`]), which is how a model file (neurite-train's `model_file`,
+//! beside the optimizer state) is checked before anything is allocated.
 
 mod activation_layer;
 mod batch_norm;
 mod config;
 mod conv2d;
+mod conv2d_params;
 mod debug;
 mod dense;
 mod dropout;
@@ -58,16 +62,16 @@ mod error;
 pub mod footprint;
 pub mod gradcheck;
 mod layer;
-pub mod model_file;
 pub mod models;
 mod pool;
 mod reshape;
 mod sequential;
+mod sequential_params;
 mod summary;
 
 pub use activation_layer::{ActivationConfig, ActivationLayer};
 pub use batch_norm::{BatchNormConfig, BatchNormalization};
-pub use config::LayerConfig;
+pub use config::{CustomLayerConfig, LayerConfig};
 pub use conv2d::{Conv2D, Conv2DConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};

@@ -121,42 +121,50 @@ impl<F: Float> MaxPooling2D<F> {
     }
 }
 
+/// The [`Layer`] methods the two 2-D pooling layers share (name, class, configuration, output
+/// shape, build): they differ only in their class and in the kernel `forward`/`backward` run.
+macro_rules! pool_plumbing {
+    ($class:literal, $stem:literal, $variant:ident) => {
+        fn name(&self) -> &str {
+            &self.cfg.name
+        }
+
+        fn set_name(&mut self, name: &str) {
+            self.cfg.name = name.to_string();
+        }
+
+        fn class_name(&self) -> &'static str {
+            $class
+        }
+
+        fn default_name(&self) -> &'static str {
+            $stem
+        }
+
+        fn describe(&self) -> String {
+            describe($class, &self.cfg)
+        }
+
+        fn config(&self) -> LayerConfig {
+            LayerConfig::$variant(self.cfg.clone())
+        }
+
+        fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
+            let win = self.cfg.window($class, input_shape)?;
+            Ok(vec![input_shape[0], win.out_h, win.out_w])
+        }
+
+        fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
+            let win = self.cfg.window($class, input_shape)?;
+            self.built = Some(([input_shape[0], input_shape[1], input_shape[2]], win));
+            self.cached = false;
+            Ok(vec![input_shape[0], win.out_h, win.out_w])
+        }
+    };
+}
+
 impl<F: Float> Layer<F> for MaxPooling2D<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "MaxPooling2D"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "max_pooling2d"
-    }
-
-    fn describe(&self) -> String {
-        describe("MaxPooling2D", &self.cfg)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::MaxPooling2D(self.cfg.clone())
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
-        let win = self.cfg.window("MaxPooling2D", input_shape)?;
-        Ok(vec![input_shape[0], win.out_h, win.out_w])
-    }
-
-    fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
-        let win = self.cfg.window("MaxPooling2D", input_shape)?;
-        self.built = Some(([input_shape[0], input_shape[1], input_shape[2]], win));
-        self.cached = false;
-        Ok(vec![input_shape[0], win.out_h, win.out_w])
-    }
+    pool_plumbing!("MaxPooling2D", "max_pooling2d", MaxPooling2D);
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe("MaxPooling2D", &self.cfg);
@@ -267,41 +275,7 @@ impl<F: Float> AveragePooling2D<F> {
 }
 
 impl<F: Float> Layer<F> for AveragePooling2D<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "AveragePooling2D"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "average_pooling2d"
-    }
-
-    fn describe(&self) -> String {
-        describe("AveragePooling2D", &self.cfg)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::AveragePooling2D(self.cfg.clone())
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
-        let win = self.cfg.window("AveragePooling2D", input_shape)?;
-        Ok(vec![input_shape[0], win.out_h, win.out_w])
-    }
-
-    fn build(&mut self, input_shape: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
-        let win = self.cfg.window("AveragePooling2D", input_shape)?;
-        self.built = Some(([input_shape[0], input_shape[1], input_shape[2]], win));
-        self.cached = false;
-        Ok(vec![input_shape[0], win.out_h, win.out_w])
-    }
+    pool_plumbing!("AveragePooling2D", "average_pooling2d", AveragePooling2D);
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let describe = || describe("AveragePooling2D", &self.cfg);

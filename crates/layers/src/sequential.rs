@@ -149,7 +149,7 @@ impl<F: Float> Sequential<F> {
     }
 
     /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
-    /// (`shapes` from [`Sequential::output_shapes`]), without allocating.
+    /// (`shapes` from [`Sequential::output_shapes`]), without allocating; returns the totals.
     pub(crate) fn check_footprint(
         &self,
         input_shape: &[usize],
@@ -520,7 +520,7 @@ impl<F: Float> Sequential<F> {
     pub fn from_config(config: &SequentialConfig) -> Result<Self> {
         let mut model = Self::with_seed(config.seed);
         for layer in &config.layers {
-            model.push(layer.build());
+            model.push(layer.build()?);
         }
         model.build(&config.input_shape)?;
         Ok(model)

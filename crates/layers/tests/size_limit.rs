@@ -1,57 +1,15 @@
 //! Sizes nobody can allocate are refused with the layer named, before anything is allocated:
-//! at build, per batch in forward, and in a model file's architecture.
+//! at build and per batch in forward (a model file's architecture: neurite-train's
+//! `tests/model_file_size_limit.rs`).
 //!
 //! This file holds a single test so that the allocation counter sees only the code under test.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use ndarray::ArrayD;
-use neurite_layers::model_file::{ModelFileError, ModelReader};
 use neurite_layers::{Conv2D, DEFAULT_MAX_BYTES, Dense, Flatten, LayerError, Mode, Sequential};
-use safetensors::tensor::{SafeTensors, TensorView};
-
-/// Records the largest single allocation made while `ARMED` is set.
-struct Counting;
-
-static ARMED: AtomicBool = AtomicBool::new(false);
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            LARGEST.fetch_max(new_size, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use neurite_testing::alloc::{LargestAllocation, largest_allocation};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns its result with the largest single allocation it made.
-fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    LARGEST.store(0, Ordering::Relaxed);
-    ARMED.store(true, Ordering::Relaxed);
-    let out = f();
-    ARMED.store(false, Ordering::Relaxed);
-    (out, LARGEST.load(Ordering::Relaxed))
-}
+static GLOBAL: LargestAllocation = LargestAllocation;
 
 /// Builds `model` for `input`, expecting a refusal that names `layer`, with no allocation
 /// above 64 KiB on the way.
@@ -69,27 +27,6 @@ fn refused(mut model: Sequential<f32>, input: &[usize], layer: &str) -> String {
         "allocated {largest} bytes before refusing"
     );
     text
-}
-
-/// The model file of `model`, with its architecture JSON edited by `edit`.
-fn with_architecture(model: &Sequential<f32>, edit: impl FnOnce(&str) -> String) -> Vec<u8> {
-    let bytes = model.to_safetensors(None).unwrap();
-    let file = SafeTensors::deserialize(&bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    let arch = edit(&meta["architecture"]);
-    meta.insert("architecture".into(), arch);
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
 }
 
 #[test]
@@ -165,45 +102,4 @@ fn absurd_sizes_are_refused_by_name_before_allocating() {
         largest < 64 << 10,
         "allocated {largest} bytes before refusing"
     );
-
-    // A model file whose architecture asks for such a layer gets the same refusal, before any
-    // tensor is read.
-    let mut small_model = Sequential::<f32>::new().add(Dense::new(10));
-    small_model.build(&[20]).unwrap();
-    let bytes = with_architecture(&small_model, |a| {
-        a.replace("\"units\":10", "\"units\":200000")
-            .replace("\"input_shape\":[20]", "\"input_shape\":[200000]")
-    });
-    let (result, largest) = largest_allocation(|| {
-        ModelReader::new()
-            .parse::<f32>(&bytes, Path::new("huge.safetensors"))
-            .err()
-    });
-    let err = result.expect("must be refused");
-    let text = err.to_string();
-    assert!(
-        matches!(&err, ModelFileError::Layer { source, .. } if matches!(**source, LayerError::TooLarge { .. })),
-        "{text}"
-    );
-    assert!(
-        text.starts_with("huge.safetensors: Dense(200000) 'dense'"),
-        "{text}"
-    );
-    assert!(
-        largest < 64 << 10,
-        "allocated {largest} bytes before refusing"
-    );
-    // The reader's limit applies too, and the loaded model keeps it.
-    let plain = small_model.to_safetensors(None).unwrap();
-    assert!(
-        ModelReader::new()
-            .max_bytes(100)
-            .parse::<f32>(&plain, Path::new("m"))
-            .is_err()
-    );
-    let loaded = ModelReader::new()
-        .max_bytes(1 << 20)
-        .parse::<f32>(&plain, Path::new("m"))
-        .unwrap();
-    assert_eq!(loaded.model.max_bytes(), 1 << 20);
 }

@@ -3,9 +3,10 @@
 
 use ndarray::{ArrayViewD, Zip};
 use neurite_tensor::{Activation, Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::loss::{check_same_shape, ensure_shape};
-use crate::{Loss, LossError, Result};
+use crate::{Loss, LossConfig, LossError, Result};
 
 /// Keras' clipping epsilon for probabilities.
 pub const EPSILON: f64 = 1e-7;
@@ -37,7 +38,7 @@ pub(crate) fn clip_probability<F: neurite_tensor::Float>(p: F) -> F {
 /// let l = BinaryCrossentropy::default().loss(p.view(), t.view()).unwrap();
 /// assert!((l - std::f64::consts::LN_2).abs() < 1e-12);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BinaryCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
@@ -146,6 +147,10 @@ impl BinaryCrossentropy {
 impl<F: Float> Loss<F> for BinaryCrossentropy {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn config(&self) -> LossConfig {
+        LossConfig::BinaryCrossentropy(*self)
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {

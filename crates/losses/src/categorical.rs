@@ -8,10 +8,11 @@
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Axis, Ix2};
 use neurite_tensor::{Activation, Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::binary::{EPSILON, clip_probability};
 use crate::loss::{check_finite_targets, ensure_shape};
-use crate::{Loss, LossError, Result};
+use crate::{Loss, LossConfig, LossError, Result};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Input {
@@ -135,7 +136,7 @@ fn run<F: Float>(
 /// let l = CategoricalCrossentropy::default().loss(p.view(), t.view()).unwrap();
 /// assert!((l + 0.75f64.ln()).abs() < 1e-12);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
@@ -191,56 +192,69 @@ fn cce_inputs<'a, F: Float>(
     Ok((pred, Targets::Rows(t)))
 }
 
-impl CategoricalCrossentropy {
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
+// The two categorical losses are one computation (`run`) over two ways of reading targets.
+/// Implements [`Loss`] for a categorical loss `$ty` (a struct with `from_logits`) named `$name`
+/// whose targets `$inputs` reads: the same softmax cross-entropy, its gradient and its fused
+/// gradient for both.
+macro_rules! impl_cross_entropy {
+    ($ty:ident, $name:ident, $inputs:ident) => {
+        impl<F: Float> Loss<F> for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn config(&self) -> LossConfig {
+                LossConfig::$ty(*self)
+            }
+
+            fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
+                let (pred, t) = $inputs(y_pred, y_true)?;
+                Ok(run(pred, &t, input(self.from_logits), None))
+            }
+
+            fn gradient(
+                &self,
+                y_pred: ArrayViewD<'_, F>,
+                y_true: ArrayViewD<'_, F>,
+                grad: &mut Tensor<F>,
+            ) -> Result<F> {
+                let (pred, t) = $inputs(y_pred, y_true)?;
+                Ok(run(pred, &t, input(self.from_logits), Some(grad)))
+            }
+
+            fn fused_activation(&self) -> Option<Activation> {
+                (!self.from_logits).then_some(Activation::Softmax)
+            }
+
+            fn gradient_wrt_logits(
+                &self,
+                probs: ArrayViewD<'_, F>,
+                y_true: ArrayViewD<'_, F>,
+                grad: &mut Tensor<F>,
+            ) -> Result<F> {
+                if self.from_logits {
+                    return Err(LossError::NotFusable {
+                        loss: $name,
+                        activation: String::from("(from_logits: the output already is the logits)"),
+                    });
+                }
+                let (pred, t) = $inputs(probs, y_true)?;
+                Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
+            }
         }
+    };
+}
+
+/// What the model's output is, for a loss that may take logits.
+fn input(from_logits: bool) -> Input {
+    if from_logits {
+        Input::Logits
+    } else {
+        Input::Probs
     }
 }
 
-impl<F: Float> Loss<F> for CategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        CCE
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        let (pred, t) = cce_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), None))
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        let (pred, t) = cce_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), Some(grad)))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Softmax)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: CCE,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        let (pred, t) = cce_inputs(probs, y_true)?;
-        Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
-    }
-}
+impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
 
 /// Categorical cross-entropy with integer labels `[N]` (or `[N, 1]`) stored as floats.
 ///
@@ -251,7 +265,7 @@ impl<F: Float> Loss<F> for CategoricalCrossentropy {
 /// let err = SparseCategoricalCrossentropy::default().loss(p.view(), bad.view()).unwrap_err();
 /// assert!(err.to_string().contains("row 0"));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SparseCategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
@@ -266,14 +280,6 @@ impl SparseCategoricalCrossentropy {
     /// From logits.
     pub fn from_logits() -> Self {
         SparseCategoricalCrossentropy { from_logits: true }
-    }
-
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
-        }
     }
 }
 
@@ -328,43 +334,4 @@ fn sparse_inputs<'a, F: Float>(
     Ok((pred, Targets::Labels(labels)))
 }
 
-impl<F: Float> Loss<F> for SparseCategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        SPARSE
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        let (pred, t) = sparse_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), None))
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        let (pred, t) = sparse_inputs(y_pred, y_true)?;
-        Ok(run(pred, &t, self.input(), Some(grad)))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Softmax)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: SPARSE,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        let (pred, t) = sparse_inputs(probs, y_true)?;
-        Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
-    }
-}
+impl_cross_entropy!(SparseCategoricalCrossentropy, SPARSE, sparse_inputs);

@@ -37,6 +37,7 @@
 
 mod binary;
 mod categorical;
+mod config;
 mod error;
 pub mod gradcheck;
 mod loss;
@@ -44,6 +45,7 @@ mod regression;
 
 pub use binary::{BinaryCrossentropy, EPSILON};
 pub use categorical::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
+pub use config::LossConfig;
 pub use error::{LossError, Result};
 pub use loss::{GradientWrt, Loss, LossGradient};
 pub use regression::{Huber, MeanAbsoluteError, MeanSquaredError};

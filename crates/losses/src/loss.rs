@@ -3,7 +3,7 @@
 use ndarray::{ArrayViewD, IxDyn};
 use neurite_tensor::{Activation, Float, Tensor};
 
-use crate::{LossError, Result};
+use crate::{LossConfig, LossError, Result};
 
 /// What a gradient returned by [`Loss::loss_and_gradient`] is taken with respect to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +31,14 @@ pub struct LossGradient<F> {
 pub trait Loss<F: Float>: Send + Sync {
     /// The Keras name: `mean_squared_error`, `categorical_crossentropy`, ...
     fn name(&self) -> &'static str;
+
+    /// The loss and its settings, as a model file records them. The default, for a loss
+    /// defined outside neurite, is [`LossConfig::Custom`] with [`Loss::name`].
+    fn config(&self) -> LossConfig {
+        LossConfig::Custom {
+            name: self.name().to_string(),
+        }
+    }
 
     /// The mean loss over the batch.
     ///

@@ -3,9 +3,10 @@
 
 use ndarray::{ArrayViewD, Zip};
 use neurite_tensor::{Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::loss::{check_finite_targets, check_same_shape, ensure_shape};
-use crate::{Loss, LossError, Result};
+use crate::{Loss, LossConfig, LossError, Result};
 
 /// Applies `f(error) -> (loss, d loss / d error)` elementwise and averages.
 fn elementwise<F: Float>(
@@ -46,12 +47,16 @@ fn elementwise<F: Float>(
 /// let t = ndarray::arr2(&[[0.0f64, 4.0]]).into_dyn();
 /// assert_eq!(MeanSquaredError.loss(p.view(), t.view()).unwrap(), 2.5);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeanSquaredError;
 
 impl<F: Float> Loss<F> for MeanSquaredError {
     fn name(&self) -> &'static str {
         "mean_squared_error"
+    }
+
+    fn config(&self) -> LossConfig {
+        LossConfig::MeanSquaredError
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
@@ -73,7 +78,7 @@ impl<F: Float> Loss<F> for MeanSquaredError {
 }
 
 /// Mean absolute error, `mean(|p - t|)` (gradient 0 where `p == t`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeanAbsoluteError;
 
 fn abs_and_sign<F: Float>(e: F) -> (F, F) {
@@ -90,6 +95,10 @@ fn abs_and_sign<F: Float>(e: F) -> (F, F) {
 impl<F: Float> Loss<F> for MeanAbsoluteError {
     fn name(&self) -> &'static str {
         "mean_absolute_error"
+    }
+
+    fn config(&self) -> LossConfig {
+        LossConfig::MeanAbsoluteError
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
@@ -114,7 +123,7 @@ impl<F: Float> Loss<F> for MeanAbsoluteError {
 
 /// Huber loss: `e^2 / 2` for `|e| <= delta`, `delta * (|e| - delta / 2)` beyond (Keras'
 /// default `delta = 1`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Huber {
     /// Where the quadratic part turns linear (must be positive).
     pub delta: f64,
@@ -161,6 +170,10 @@ impl Huber {
 impl<F: Float> Loss<F> for Huber {
     fn name(&self) -> &'static str {
         "huber"
+    }
+
+    fn config(&self) -> LossConfig {
+        LossConfig::Huber(*self)
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {

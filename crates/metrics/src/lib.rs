@@ -38,6 +38,7 @@
 mod accuracy;
 mod confusion;
 mod error;
+#[cfg(feature = "plot")]
 pub mod plot;
 mod pr;
 mod prf;

@@ -2,6 +2,8 @@
 //! `NEURITE_FONT=embedded`, which takes the same path as a bare image with no system font.
 //! One test in its own binary, because the font is chosen once per process.
 
+#![cfg(feature = "plot")]
+
 use neurite_metrics::ConfusionMatrix;
 use neurite_metrics::plot::{self, Curves, FontSource};
 

@@ -3,6 +3,8 @@
 //! Sans otherwise (`tests/embedded_font.rs` forces that path), so these tests always run.
 //! Set `NEURITE_KEEP_PLOTS=<dir>` to keep a copy of every rendered file for a visual check.
 
+#![cfg(feature = "plot")]
+
 use std::path::Path;
 
 use ndarray::{Array2, Array3, array};

@@ -62,14 +62,10 @@ pub fn run(
     )?;
     let test_mse = model.evaluate(&x_test, &y_test, None)?.loss;
 
-    // Save and load. Until `Model::save` / `Model::load` keep the loss and the optimizer
-    // (issue 13, item 5), the file holds the network, which is compiled again after loading.
-    model.network().save(path)?;
-    let loaded = Sequential::<f64>::load(path)?;
-    let loaded = Model::new(loaded)
-        .loss(MeanSquaredError)
-        .optimizer(Adam::default())
-        .compile()?;
+    // The file holds the network, the loss, the optimizer with its state, and the metrics:
+    // the loaded model is compiled, ready to predict or to go on training.
+    model.save(path)?;
+    let loaded = Model::<f64>::load(path)?;
 
     let before = model.predict(&x_test, None)?;
     let after = loaded.predict(&x_test, None)?;

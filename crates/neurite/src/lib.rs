@@ -61,6 +61,7 @@ pub mod prelude {
         MonitorMode, Optimizer, PiecewiseConstant, RmsProp, Sgd,
     };
     pub use neurite_tensor::{Float, Padding, Rng, Tensor};
+    pub use neurite_train::model_file::NetworkFile;
     pub use neurite_train::{
         AsSamples, AsTargets, CSVLogger, Callback, EarlyStopping, FitConfig, History,
         LearningRateScheduler, Model, ModelCheckpoint, ReduceLROnPlateau, Verbosity,

@@ -61,8 +61,16 @@ pub(crate) fn lower_layer<F: Float>(
         }
         // Inference graph: dropout is the identity.
         LayerConfig::Dropout(_) => Ok(x.to_string()),
-        LayerConfig::BatchNormalization(cfg) => batch_norm(g, layer, &cfg, x),
+        LayerConfig::BatchNormalization(cfg) => batch_norm(g, layer, &cfg, shapes, x),
         LayerConfig::Activation(cfg) => activation(g, name, cfg.activation, x),
+        LayerConfig::Custom(cfg) => Err(OnnxError::Unsupported {
+            layer: layer.describe(),
+            reason: format!(
+                "'{}' is a user-defined layer, and the exporter knows only neurite's own",
+                cfg.class
+            ),
+            hint: String::from("export the model without it, or write its ONNX nodes by hand"),
+        }),
     }
 }
 
@@ -102,17 +110,22 @@ fn param<'a, F: Float>(
     })
 }
 
-/// Adds parameter `name` of `layer`, checked to have `shape`, as a float initializer named
-/// `<layer>/<name>`.
-fn weight<F: Float>(
+/// Adds every parameter of `layer` (in the order and with the shapes the layer declares for
+/// `input`, [`Layer::param_shapes`]) as a float initializer named `<layer>/<param>`; returns
+/// their value names in that order, which is the order Gemm, Conv and BatchNormalization take
+/// them in after the input.
+fn weights<F: Float>(
     g: &mut GraphBuilder,
     layer: &dyn Layer<F>,
-    name: &str,
-    shape: &[usize],
-) -> Result<String> {
-    let p = param(layer, name, shape)?;
-    let values: Vec<f64> = p.value().iter().map(|v| v.as_f64()).collect();
-    g.initializer_f32(&format!("{}/{name}", layer.name()), shape, &values)
+    input: &[usize],
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for (name, shape) in layer.param_shapes(input) {
+        let p = param(layer, name, &shape)?;
+        let values: Vec<f64> = p.value().iter().map(|v| v.as_f64()).collect();
+        names.push(g.initializer_f32(&format!("{}/{name}", layer.name()), &shape, &values)?);
+    }
+    Ok(names)
 }
 
 fn dense<F: Float>(
@@ -123,15 +136,9 @@ fn dense<F: Float>(
     x: &str,
 ) -> Result<String> {
     let name = layer.name();
-    let &[inputs] = shapes.input else {
-        return Err(shape_bug(layer, shapes.input, "[features]"));
-    };
     // Dense stores weight as [units, inputs]; Gemm computes x * W^T + b with transB = 1.
-    let w = weight(g, layer, "weight", &[cfg.units, inputs])?;
-    let mut node_inputs = vec![x.to_string(), w];
-    if cfg.use_bias {
-        node_inputs.push(weight(g, layer, "bias", &[cfg.units])?);
-    }
+    let mut node_inputs = vec![x.to_string()];
+    node_inputs.extend(weights(g, layer, shapes.input)?);
     let z = format!("{name}/gemm");
     let refs: Vec<&str> = node_inputs.iter().map(String::as_str).collect();
     g.node(
@@ -152,16 +159,13 @@ fn conv2d<F: Float>(
     x: &str,
 ) -> Result<String> {
     let name = layer.name();
-    let &[channels, h, w] = shapes.input else {
+    let &[_, h, w] = shapes.input else {
         return Err(shape_bug(layer, shapes.input, "[channels, height, width]"));
     };
     let [kh, kw] = cfg.kernel_size;
     let win = window(layer, (h, w), cfg.kernel_size, cfg.strides, cfg.padding)?;
-    let weight_name = weight(g, layer, "weight", &[cfg.filters, channels, kh, kw])?;
-    let mut inputs = vec![x.to_string(), weight_name];
-    if cfg.use_bias {
-        inputs.push(weight(g, layer, "bias", &[cfg.filters])?);
-    }
+    let mut inputs = vec![x.to_string()];
+    inputs.extend(weights(g, layer, shapes.input)?);
     let z = format!("{name}/conv");
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let attrs = vec![
@@ -222,25 +226,12 @@ fn batch_norm<F: Float>(
     g: &mut GraphBuilder,
     layer: &dyn Layer<F>,
     cfg: &BatchNormConfig,
+    shapes: &Shapes<'_>,
     x: &str,
 ) -> Result<String> {
     let name = layer.name();
-    let channels = layer
-        .params()
-        .first()
-        .map(|p| p.value().shape().to_vec())
-        .unwrap_or_default();
-    let &[channels] = channels.as_slice() else {
-        return Err(OnnxError::Param {
-            layer: name.to_string(),
-            param: String::from("gamma"),
-            problem: format!("has shape {channels:?}, expected [channels] (was the layer built?)"),
-        });
-    };
-    let mut inputs = Vec::with_capacity(5);
-    for p in ["gamma", "beta", "moving_mean", "moving_variance"] {
-        inputs.push(weight(g, layer, p, &[channels])?);
-    }
+    // gamma, beta, moving_mean, moving_variance: ONNX's scale, B, input_mean, input_var.
+    let inputs = weights(g, layer, shapes.input)?;
     let refs: Vec<&str> = std::iter::once(x)
         .chain(inputs.iter().map(String::as_str))
         .collect();

@@ -90,6 +90,16 @@ pub enum OptimError {
         param_shape: Vec<usize>,
     },
 
+    /// A user-defined optimizer's config ([`crate::OptimizerConfig::Custom`]) cannot build the
+    /// optimizer by itself.
+    #[error(
+        "the optimizer `{class_name}` is user-defined, so its saved config cannot build it; hint: register a constructor for `{class_name}` (neurite_train::model_file::Registry::optimizer)"
+    )]
+    Unregistered {
+        /// The class name the config records.
+        class_name: String,
+    },
+
     // === Loading state ===
     /// The state was saved by another kind of optimizer, or with other slots.
     #[error("{optimizer}: cannot load state saved by {saved}; hint: {hint}")]

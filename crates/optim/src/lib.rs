@@ -43,7 +43,7 @@ pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use clip::Clip;
 pub use error::{OptimError, Result};
-pub use optimizer::{Optimizer, OptimizerConfig};
+pub use optimizer::{CustomOptimizerConfig, Optimizer, OptimizerConfig};
 pub use plateau::{MonitorMode, Plateau, PlateauConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{

@@ -103,16 +103,48 @@ pub enum OptimizerConfig {
     RmsProp(RmsPropConfig),
     /// [`Adagrad`].
     Adagrad(AdagradConfig),
+    /// An optimizer defined outside neurite: its class name and its settings as JSON, which
+    /// its [`Optimizer::config`] provides and a constructor registered under the class name
+    /// reads back.
+    Custom(CustomOptimizerConfig),
+}
+
+/// The saved form of a user-defined optimizer ([`OptimizerConfig::Custom`]).
+///
+/// ```
+/// use neurite_optim::{CustomOptimizerConfig, OptimizerConfig};
+/// let config = OptimizerConfig::Custom(CustomOptimizerConfig {
+///     class_name: String::from("SignSgd"),
+///     config: serde_json::json!({ "learning_rate": 0.01 }),
+/// });
+/// let err = config.build::<f32>().unwrap_err();
+/// assert!(err.to_string().contains("SignSgd"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomOptimizerConfig {
+    /// The name the optimizer is registered under (its [`Optimizer::name`], say).
+    pub class_name: String,
+    /// Its hyper-parameters, in whatever form it chooses.
+    pub config: serde_json::Value,
 }
 
 impl OptimizerConfig {
     /// Builds the optimizer this config describes, with fresh state.
+    ///
+    /// # Errors
+    /// An invalid hyper-parameter, or [`crate::OptimError::Unregistered`] for
+    /// [`OptimizerConfig::Custom`], which only a constructor its owner registers can build.
     pub fn build<F: Float>(&self) -> Result<Box<dyn Optimizer<F>>> {
         Ok(match self {
             OptimizerConfig::Sgd(c) => Box::new(Sgd::new(c.clone())?),
             OptimizerConfig::Adam(c) => Box::new(Adam::new(c.clone())?),
             OptimizerConfig::RmsProp(c) => Box::new(RmsProp::new(c.clone())?),
             OptimizerConfig::Adagrad(c) => Box::new(Adagrad::new(c.clone())?),
+            OptimizerConfig::Custom(c) => {
+                return Err(crate::OptimError::Unregistered {
+                    class_name: c.class_name.clone(),
+                });
+            }
         })
     }
 }

@@ -17,8 +17,10 @@
 //! Skip lines go straight to the terminal's stderr (not through `eprintln!`, which the test
 //! harness captures and hides for passing tests), so `cargo test` shows them.
 
+pub mod alloc;
 mod ci;
 pub mod probe;
+pub mod safetensors_edit;
 mod skip;
 
 pub use ci::{CI_ENV, ci_flag, in_ci};

@@ -74,6 +74,12 @@ impl<F: Float + Score> ModelBuilder<F> {
         self
     }
 
+    /// [`ModelBuilder::loss`] for one already boxed (a loss rebuilt from a model file).
+    pub(crate) fn boxed_loss(mut self, loss: Box<dyn Loss<F>>) -> Self {
+        self.loss = Some(loss);
+        self
+    }
+
     /// The optimizer (Keras `optimizer=`); its hyper-parameters are checked by `compile`.
     pub fn optimizer(self, optimizer: impl Optimizer<F> + 'static) -> Self {
         self.boxed_optimizer(Box::new(optimizer))

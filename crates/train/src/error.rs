@@ -14,7 +14,7 @@ pub enum TrainError {
     Loss(#[from] neurite_losses::LossError),
     /// A model file could not be written or read.
     #[error(transparent)]
-    ModelFile(#[from] Box<neurite_layers::model_file::ModelFileError>),
+    ModelFile(#[from] Box<crate::model_file::ModelFileError>),
     /// The optimizer rejected a step or its state.
     #[error(transparent)]
     Optim(#[from] neurite_optim::OptimError),

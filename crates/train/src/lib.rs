@@ -26,6 +26,7 @@ mod error;
 mod history;
 mod input;
 mod model;
+pub mod model_file;
 mod parallel_predict;
 mod persist;
 mod progress;

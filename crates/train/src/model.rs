@@ -187,6 +187,11 @@ impl<F: Float + Score> Model<F> {
         self.epochs_completed = epochs;
     }
 
+    /// The metrics, in order (for saving their configs).
+    pub(crate) fn metrics(&self) -> &[Box<dyn StreamingMetric<F>>] {
+        &self.metrics
+    }
+
     /// The metric names, in order.
     pub fn metric_names(&self) -> Vec<String> {
         self.metrics.iter().map(|m| m.name().to_string()).collect()

@@ -143,7 +143,18 @@ fn copy_of<F: Float>(
     let mismatch = || TrainError::invalid("predict", "the network cannot be copied for inference");
     let mut copy = Sequential::with_seed(config.seed).with_max_bytes(max_bytes);
     for layer in &config.layers {
-        copy.push(layer.build());
+        // A user-defined layer is rebuilt only by the constructor registered for its class.
+        let layer = layer.build().map_err(|e| {
+            TrainError::invalid(
+                "predict",
+                format!(
+                    "{e}; Model::predict(&self) runs a copy of the network, which a \
+                     user-defined layer cannot give: call \
+                     neurite_train::predict(model.network_mut(), x, batch_size) instead"
+                ),
+            )
+        })?;
+        copy.push(layer);
     }
     copy.build(&config.input_shape)?;
     let mut params = copy.params_mut();

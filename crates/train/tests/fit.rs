@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ndarray::{ArrayD, Axis};
 use neurite_layers::{Activation, Dense, Sequential, models};
 use neurite_losses::{MeanSquaredError, SparseCategoricalCrossentropy};
-use neurite_metrics::streaming::{Accuracy, StreamingMetric};
+use neurite_metrics::streaming::Accuracy;
 use neurite_optim::{Adam, MonitorMode, Sgd};
 use neurite_tensor::{Rng, Tensor};
 use neurite_train::{
@@ -27,10 +27,6 @@ fn classifier(seed: u64) -> Sequential<f64> {
         .add(Dense::new(3).activation(Activation::Softmax));
     net.build(&[2]).unwrap();
     net
-}
-
-fn accuracy() -> Vec<Box<dyn StreamingMetric<f64>>> {
-    vec![Box::new(Accuracy::new())]
 }
 
 fn compiled(seed: u64) -> Model<f64> {
@@ -441,14 +437,12 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
         .unwrap();
     let path = dir.path().join("model.safetensors");
     first.save(&path).unwrap();
-    let mut resumed = Model::load(
-        &path,
-        SparseCategoricalCrossentropy::default(),
-        Box::new(Adam::with_learning_rate(0.01).unwrap()),
-        accuracy(),
-    )
-    .unwrap();
+    // The file holds the loss, the optimizer and the metrics: nothing to pass again.
+    let mut resumed = Model::load(&path).unwrap();
     assert_eq!(resumed.optimizer().iterations(), 12);
+    assert_eq!(resumed.optimizer().name(), "Adam");
+    assert_eq!(resumed.loss().name(), "sparse_categorical_crossentropy");
+    assert_eq!(resumed.metric_names(), ["accuracy"]);
     resumed
         .fit(
             &x,
@@ -475,7 +469,7 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
         );
     }
     // Loading Adam state into SGD is refused.
-    let err = Model::<f64>::load(
+    let err = Model::<f64>::load_and_compile(
         &path,
         SparseCategoricalCrossentropy::default(),
         Box::new(Sgd::default()),
@@ -487,12 +481,7 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
     let cut = dir.path().join("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     assert!(matches!(
-        Model::<f64>::load(
-            &cut,
-            SparseCategoricalCrossentropy::default(),
-            Box::new(Adam::default()),
-            vec![]
-        ),
+        Model::<f64>::load(&cut),
         Err(TrainError::ModelFile(_))
     ));
 
@@ -516,7 +505,8 @@ fn save_and_load_resume_exactly_and_checkpoints_keep_the_best() {
                 .silent(),
         )
         .unwrap();
-    let mut saved = Model::load(
+    // A checkpoint holds no compile record: the loss and optimizer are passed again.
+    let mut saved = Model::load_and_compile(
         &best,
         SparseCategoricalCrossentropy::default(),
         Box::new(Adam::with_learning_rate(0.01).unwrap()),
@@ -574,13 +564,7 @@ fn resume_is_exact_with_dropout_too() {
         .unwrap();
     let path = dir.path().join("dropout.safetensors");
     first.save(&path).unwrap();
-    let mut resumed = Model::<f64>::load(
-        &path,
-        SparseCategoricalCrossentropy::default(),
-        adam(),
-        vec![],
-    )
-    .unwrap();
+    let mut resumed = Model::<f64>::load(&path).unwrap();
     resumed
         .fit(
             &x,

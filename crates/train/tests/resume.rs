@@ -5,9 +5,10 @@
 
 use neurite_layers::{Activation, Dense, Dropout, Sequential};
 use neurite_losses::SparseCategoricalCrossentropy;
-use neurite_metrics::streaming::{Accuracy, StreamingMetric};
-use neurite_optim::Adam;
+use neurite_metrics::streaming::{Accuracy, StreamingMetric, TopKAccuracy};
+use neurite_optim::{Adam, AdamConfig, ExponentialDecay};
 use neurite_tensor::Tensor;
+use neurite_train::model_file::{self, NetworkFile, TrainingState};
 use neurite_train::{Callback, Context, EpochLogs, FitConfig, LearningRateScheduler, Model};
 
 mod common;
@@ -105,13 +106,8 @@ fn resume_matches_uninterrupted(dropout: bool) {
     assert_eq!(first.epochs_completed(), 1);
     let first_path = dir.path().join("first.safetensors");
     first.save(&first_path).unwrap();
-    let mut resumed = Model::load(
-        &first_path,
-        SparseCategoricalCrossentropy::default(),
-        adam(),
-        accuracy(),
-    )
-    .unwrap();
+    // `load` alone: the file holds the loss, the optimizer with its state and the metrics.
+    let mut resumed = Model::load(&first_path).unwrap();
     assert_eq!(
         resumed.epochs_completed(),
         1,
@@ -227,7 +223,13 @@ fn checkpoints_record_the_epochs_done_when_they_were_saved() {
                 .callback(neurite_train::ModelCheckpoint::new(&path)),
         )
         .unwrap();
-    let loaded = Model::<f32>::load(
+    // A checkpoint holds no loss, optimizer or metrics record: `load` says what to call.
+    let err = Model::<f32>::load(&path).err().unwrap().to_string();
+    assert!(
+        err.contains("checkpoint.safetensors") && err.contains("Model::load_and_compile"),
+        "{err}"
+    );
+    let loaded = Model::<f32>::load_and_compile(
         &path,
         SparseCategoricalCrossentropy::default(),
         adam(),
@@ -235,8 +237,97 @@ fn checkpoints_record_the_epochs_done_when_they_were_saved() {
     )
     .unwrap();
     assert_eq!(loaded.epochs_completed(), 3);
-    // Saved at the end of epoch 3, the checkpoint is the model `fit` returned, byte for byte.
+    // Saved at the end of epoch 3, the checkpoint is the model `fit` returned, byte for byte
+    // (as `Model::save` writes it without the compile record).
     let end = dir.path().join("end.safetensors");
-    model.save(&end).unwrap();
+    let state = TrainingState {
+        optimizer: model.optimizer().state(),
+        epochs_completed: Some(3),
+        compile: None,
+    };
+    model_file::write(&end, model.network(), Some(&state)).unwrap();
     assert!(std::fs::read(&path).unwrap() == std::fs::read(&end).unwrap());
+}
+
+#[test]
+fn load_alone_continues_a_scheduled_optimizer_exactly() {
+    // Adam on an ExponentialDecay schedule, Dropout, categorical cross-entropy and two
+    // metrics: `Model::load(path)` with nothing else rebuilds all of it, and the resumed run
+    // writes the same file as the uninterrupted one.
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = blobs(120, 8);
+    let schedule = ExponentialDecay::new(0.02, 5, 0.7).staircase(true);
+    let compile = || {
+        let optimizer = Adam::new(AdamConfig {
+            learning_rate: schedule.clone().into(),
+            ..AdamConfig::default()
+        })
+        .unwrap();
+        Model::compile(
+            network(true),
+            SparseCategoricalCrossentropy::default(),
+            Box::new(optimizer),
+            vec![
+                Box::new(Accuracy::new()),
+                Box::new(TopKAccuracy::new(2).unwrap()),
+            ],
+        )
+        .unwrap()
+    };
+    let config = |epochs| FitConfig::new(epochs, 16).seed(2).silent();
+    let mut straight = compile();
+    straight.fit(&x, &y, config(3)).unwrap();
+    let mut first = compile();
+    first.fit(&x, &y, config(1)).unwrap();
+    let path = dir.path().join("first.safetensors");
+    first.save(&path).unwrap();
+
+    let mut resumed = Model::<f32>::load(&path).unwrap();
+    assert_eq!(resumed.metric_names(), ["accuracy", "top_2_accuracy"]);
+    assert_eq!(resumed.epochs_completed(), 1);
+    let saved = serde_json::to_string(&resumed.optimizer().config()).unwrap();
+    assert!(
+        saved.contains("ExponentialDecay") && saved.contains("\"decay_rate\":0.7"),
+        "the schedule is part of the file: {saved}"
+    );
+    assert_eq!(
+        resumed.optimizer().learning_rate(),
+        first.optimizer().learning_rate(),
+        "the schedule continues from the saved step"
+    );
+    resumed
+        .fit(&x, &y, config(3).initial_epoch(resumed.epochs_completed()))
+        .unwrap();
+    common::assert_same_file(dir.path(), &straight, &resumed);
+}
+
+#[test]
+fn a_file_without_the_compile_record_says_what_to_pass() {
+    // A network saved alone (or by an older neurite) has weights but no loss or optimizer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weights.safetensors");
+    NetworkFile::save(&network(false), &path).unwrap();
+    let err = Model::<f32>::load(&path).err().unwrap();
+    assert!(
+        matches!(&err, neurite_train::TrainError::ModelFile(e)
+            if matches!(**e, model_file::ModelFileError::NotCompiled { .. })),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("weights.safetensors") && text.contains("Model::load_and_compile"),
+        "{text}"
+    );
+    let model = Model::<f32>::load_and_compile(
+        &path,
+        SparseCategoricalCrossentropy::default(),
+        adam(),
+        accuracy(),
+    )
+    .unwrap();
+    assert_eq!(model.epochs_completed(), 0);
+    assert_eq!(
+        model.network().param("dense.weight").unwrap().value(),
+        network(false).param("dense.weight").unwrap().value()
+    );
 }

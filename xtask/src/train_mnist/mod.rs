@@ -6,142 +6,35 @@
 //! (command and resolved settings). Ctrl-C stops after the current batch, saves everything, and
 //! exits with status 130. `--resume DIR` continues an earlier run (see [`resume`]).
 
+mod args;
+mod compile;
 mod data;
+mod figures;
 mod outputs;
 mod report;
 mod resume;
 mod run_info;
 mod status;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use clap::ValueEnum;
-use ndarray::{Axis, Ix2};
-use neurite::data::{DatasetInfo, FASHION_MNIST, FULL_MNIST_COMMAND, MNIST};
-use neurite::layers::Sequential;
+use ndarray::Ix2;
+use neurite::data::{FULL_MNIST_COMMAND, MNIST};
 use neurite::layers::models;
-use neurite::losses::{CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy};
+use neurite::losses::{CategoricalCrossentropy, SparseCategoricalCrossentropy};
 use neurite::metrics::streaming::{Accuracy, StreamingMetric};
-use neurite::metrics::{self, Average, ClassScores, ConfusionMatrix, plot};
-use neurite::optim::{
-    Adagrad, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
-};
-use neurite::tensor::Tensor;
-use neurite::train::{FitConfig, History, Model, Verbosity};
-use serde::{Deserialize, Serialize};
+use neurite::metrics::{self, Average, ClassScores, ConfusionMatrix};
+use neurite::train::{FitConfig, Verbosity};
 use serde_json::json;
 
-/// `--epochs` when not given.
-const DEFAULT_EPOCHS: usize = 5;
-
-/// Arguments of `cargo xtask train-mnist`.
-#[derive(clap::Args)]
-pub struct Args {
-    /// Reference model: the MLP or the CNN of the Keras tutorials.
-    #[arg(long, value_enum, default_value_t = ModelKind::Cnn)]
-    model: ModelKind,
-    /// Dataset to train on.
-    #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
-    dataset: DatasetKind,
-    /// Use only this directory (its `<dataset>/`, or itself) for the IDX files, `.gz` or
-    /// uncompressed. Without it: NEURITE_DATA, ./data, /usr/share/datasets, a download; for
-    /// MNIST, finally the bundled 10k sample.
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Never download: use files on disk, else (MNIST) the bundled sample.
-    #[arg(long)]
-    offline: bool,
-    /// Passes over the training data [default: 5]; with --resume, the total to reach (epochs
-    /// of the earlier run included).
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Samples per step (default: 32 for mlp, 64 for cnn, as in the reference models).
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Learning rate (default: 1e-3 for Adam, AdamW and RMSprop, 1e-2 for SGD and Adagrad).
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    optimizer: OptimizerKind,
-    /// Seed for initial weights, dropout and shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Train on the first N training images only.
-    #[arg(long)]
-    limit: Option<usize>,
-    /// Fraction of the training images held out for validation (the last ones, as Keras); 0 for
-    /// no validation.
-    #[arg(long, default_value_t = 0.1)]
-    validation_split: f64,
-    /// Output directory (default: a new `runs/<UTC timestamp>-<model>-<dataset>`, numbered when
-    /// that exists).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Continue the run in DIR from its model.safetensors (weights, optimizer state, dropout
-    /// streams, epochs completed) with its settings (from DIR/run.json) up to --epochs in total:
-    /// the model is bit-identical to that of a run that was never stopped (when DIR's run ended
-    /// after a whole epoch; an epoch cut short by Ctrl-C is run again from its start). DIR is
-    /// only read; the outputs go to a new run directory (or --out), with history.json covering
-    /// all epochs. Only --epochs (required), --out, --threads, --data and --offline may be given
-    /// with it.
-    #[arg(long, value_name = "DIR", requires = "epochs", conflicts_with_all = [
-        "model", "dataset", "batch_size", "lr", "optimizer", "seed", "limit", "validation_split",
-    ])]
-    resume: Option<PathBuf>,
-    /// For tests: behave as if Ctrl-C were pressed after this many batches.
-    #[arg(long, hide = true)]
-    interrupt_after_batches: Option<usize>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum ModelKind {
-    Mlp,
-    Cnn,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum DatasetKind {
-    Mnist,
-    FashionMnist,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum OptimizerKind {
-    Adam,
-    Adamw,
-    Sgd,
-    Rmsprop,
-    Adagrad,
-}
-
-impl ModelKind {
-    fn name(self) -> &'static str {
-        match self {
-            ModelKind::Mlp => "mlp",
-            ModelKind::Cnn => "cnn",
-        }
-    }
-}
-
-impl DatasetKind {
-    fn info(self) -> &'static DatasetInfo {
-        match self {
-            DatasetKind::Mnist => &MNIST,
-            DatasetKind::FashionMnist => &FASHION_MNIST,
-        }
-    }
-}
+pub use args::Args;
+use args::{DEFAULT_EPOCHS, DatasetKind, ModelKind, OptimizerKind, default_out, settings};
+use compile::{compile_or_load, optimizer};
+use figures::{averages, format_confusion, plots};
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -563,247 +456,7 @@ fn limit(
     })
 }
 
-impl Args {
-    /// These arguments with the training settings of the run being resumed (clap has already
-    /// refused those flags next to --resume; the rest, --epochs included, are kept).
-    fn with_spec(self, spec: &resume::Spec) -> Args {
-        Args {
-            model: spec.model,
-            dataset: spec.dataset,
-            batch_size: Some(spec.batch_size),
-            lr: spec.lr,
-            optimizer: spec.optimizer,
-            seed: spec.seed,
-            limit: spec.limit,
-            validation_split: spec.validation_split,
-            ..self
-        }
-    }
-}
-
-/// `network` compiled with `loss`; or, when resuming (`file` = the run directory and its model
-/// file), the model, optimizer state and epoch count from the file, which must hold `network`'s
-/// architecture.
-fn compile_or_load(
-    network: Sequential<f32>,
-    loss: impl Loss<f32> + 'static,
-    optimizer: Box<dyn Optimizer<f32>>,
-    metrics: Vec<Box<dyn StreamingMetric<f32>>>,
-    file: Option<(&Path, &Path)>,
-) -> anyhow::Result<Model<f32>> {
-    let Some((dir, path)) = file else {
-        let builder = Model::new(network).loss(loss).boxed_optimizer(optimizer);
-        let builder = metrics.into_iter().fold(builder, |b, m| b.boxed_metric(m));
-        return Ok(builder.compile()?);
-    };
-    let model = Model::load(path, loss, optimizer, metrics).with_context(|| {
-        format!(
-            "--resume {}: cannot continue from {}",
-            dir.display(),
-            path.display()
-        )
-    })?;
-    if model.network().config()? != network.config()? {
-        bail!(
-            "--resume {}: {} holds another architecture than the run's settings in run.json              describe (a model file copied in from another run?)",
-            dir.display(),
-            path.display()
-        );
-    }
-    Ok(model)
-}
-
-fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> anyhow::Result<Box<dyn Optimizer<f32>>> {
-    Ok(match kind {
-        OptimizerKind::Adam => Box::new(Adam::with_learning_rate(lr.unwrap_or(1e-3))?),
-        OptimizerKind::Adamw => Box::new(Adam::new(AdamConfig {
-            learning_rate: lr.unwrap_or(1e-3).into(),
-            ..AdamConfig::adamw()
-        })?),
-        OptimizerKind::Sgd => Box::new(Sgd::new(SgdConfig {
-            learning_rate: lr.unwrap_or(1e-2).into(),
-            ..SgdConfig::default()
-        })?),
-        OptimizerKind::Rmsprop => Box::new(RmsProp::new(RmsPropConfig {
-            learning_rate: lr.unwrap_or(1e-3).into(),
-            ..RmsPropConfig::default()
-        })?),
-        OptimizerKind::Adagrad => Box::new(Adagrad::new(neurite::optim::AdagradConfig {
-            learning_rate: lr.unwrap_or(1e-2).into(),
-            ..Default::default()
-        })?),
-    })
-}
-
-fn averages(scores: &ClassScores, average: Average) -> serde_json::Value {
-    let s = scores.average(average);
-    json!({"precision": s.precision, "recall": s.recall, "f1": s.f1})
-}
-
-/// The confusion matrix as an aligned text table.
-fn format_confusion(cm: &ConfusionMatrix, names: &[&str]) -> String {
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(5);
-    let mut text = format!("{:>width$} ", "");
-    for c in 0..names.len() {
-        text.push_str(&format!("{c:>6}"));
-    }
-    text.push('\n');
-    for (r, row) in cm.counts().outer_iter().enumerate() {
-        text.push_str(&format!("{:>width$} ", names[r]));
-        for v in row {
-            text.push_str(&format!("{v:>6}"));
-        }
-        text.push('\n');
-    }
-    text
-}
-
-#[allow(clippy::too_many_arguments)]
-fn plots(
-    out: &Path,
-    validation: bool,
-    history: &History,
-    cm: &ConfusionMatrix,
-    names: &[&str],
-    labels: &[usize],
-    predicted: &[usize],
-    probabilities: &ndarray::Array2<f32>,
-    x_test: &Tensor<f32>,
-) -> anyhow::Result<Vec<report::Figure>> {
-    let curve = |name: &str| {
-        let train = plot::Curves::new(name, history.series(name));
-        if validation {
-            train.with_validation(history.series(&format!("val_{name}")))
-        } else {
-            train
-        }
-    };
-    let curves = [curve("loss"), curve("accuracy")];
-    let path = out.join("training_curves.svg");
-    plot::training_curves(&curves, &path, (900, 420))?;
-    let caption = if validation {
-        "Training curves (train and validation)"
-    } else {
-        "Training curves (train only: no validation, --validation-split 0)"
-    };
-    let mut figures = vec![report::Figure {
-        caption: caption.into(),
-        path,
-    }];
-    let path = out.join("confusion_matrix.svg");
-    plot::confusion_matrix(cm, names, &path, (720, 680))?;
-    figures.push(report::Figure {
-        caption: "Confusion matrix (test set)".into(),
-        path,
-    });
-    let path = out.join("roc_curves.svg");
-    plot::roc_curves(labels, probabilities.view(), names, &path, (720, 560))?;
-    figures.push(report::Figure {
-        caption: "ROC curves, one class against the rest (test set)".into(),
-        path,
-    });
-    let path = out.join("precision_recall_curves.svg");
-    plot::precision_recall_curves(labels, probabilities.view(), names, &path, (720, 560))?;
-    figures.push(report::Figure {
-        caption: "Precision-recall curves (test set)".into(),
-        path,
-    });
-    // Images [N, 1, 28, 28] -> [N, 28, 28] for the grid of mistakes.
-    let images = x_test
-        .view()
-        .index_axis_move(Axis(1), 0)
-        .into_dimensionality::<ndarray::Ix3>()?;
-    let path = out.join("misclassified.png");
-    if labels.iter().zip(predicted).any(|(t, p)| t != p) {
-        plot::misclassified_images(images, labels, predicted, names, 36, &path, (900, 900))?;
-        figures.push(report::Figure {
-            caption: "Misclassified test images (true / predicted)".into(),
-            path,
-        });
-    }
-    Ok(figures)
-}
-
-/// The resolved settings of a run, as report rows (also stored in `run.json`).
-fn settings(
-    args: &Args,
-    epochs: usize,
-    dataset: &str,
-    source: &data::Source,
-    train_len: usize,
-    batch_size: usize,
-    optimizer: &dyn Optimizer<f32>,
-) -> Vec<(String, String)> {
-    let validation = if args.validation_split > 0.0 {
-        format!(
-            "{:.0} % of the training images held out (the last ones)",
-            args.validation_split * 100.0
-        )
-    } else {
-        "none (--validation-split 0)".into()
-    };
-    vec![
-        ("model".into(), args.model.name().into()),
-        ("dataset".into(), dataset.into()),
-        ("data".into(), source.describe()),
-        ("training images".into(), train_len.to_string()),
-        ("validation".into(), validation),
-        ("epochs".into(), epochs.to_string()),
-        ("batch size".into(), batch_size.to_string()),
-        (
-            "optimizer".into(),
-            format!(
-                "{} (learning rate {})",
-                optimizer.name(),
-                optimizer.learning_rate()
-            ),
-        ),
-        ("seed".into(), args.seed.to_string()),
-        ("threads".into(), rayon::current_num_threads().to_string()),
-        (
-            "limit".into(),
-            args.limit.map_or("none".into(), |n| n.to_string()),
-        ),
-        ("offline".into(), args.offline.to_string()),
-    ]
-}
-
-/// `runs/<YYYYMMDD-HHMMSS>-<model>-<dataset>` in UTC.
-fn default_out(model: &str, dataset: &str) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    PathBuf::from(format!(
-        "runs/{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{model}-{dataset}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    ))
-}
-
 /// [`neurite::io::write_atomic`] with its error in the run's `anyhow` chain.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(neurite::io::write_atomic(path, bytes)?)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn default_out_is_a_utc_timestamp() {
-        let p = super::default_out("cnn", "mnist");
-        let s = p.to_string_lossy();
-        assert!(s.starts_with("runs/20") && s.ends_with("-cnn-mnist"), "{s}");
-        assert_eq!(s.len(), "runs/20261124-102300-cnn-mnist".len());
-    }
 }

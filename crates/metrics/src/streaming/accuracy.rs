@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{StreamingMetric, Targets};
+use super::{MetricConfig, StreamingMetric, Targets};
 use crate::accuracy::{argmax, in_top_k};
 use crate::{MetricError, Result, Score};
 
@@ -116,6 +116,10 @@ impl<F: Score> StreamingMetric<F> for Accuracy<F> {
         "accuracy"
     }
 
+    fn config(&self) -> MetricConfig {
+        MetricConfig::Accuracy
+    }
+
     fn update(&mut self, predictions: ArrayView2<'_, F>, targets: Targets<'_, F>) -> Result<()> {
         const METRIC: &str = "accuracy";
         if predictions.ncols() == 1 {
@@ -219,6 +223,10 @@ impl<F: Score> StreamingMetric<F> for SparseCategoricalAccuracy<F> {
         "sparse_categorical_accuracy"
     }
 
+    fn config(&self) -> MetricConfig {
+        MetricConfig::SparseCategoricalAccuracy
+    }
+
     fn update(&mut self, predictions: ArrayView2<'_, F>, targets: Targets<'_, F>) -> Result<()> {
         const METRIC: &str = "sparse_categorical_accuracy";
         let (rows, n_classes) = predictions.dim();
@@ -288,6 +296,10 @@ impl<F: Score> StreamingMetric<F> for TopKAccuracy<F> {
         &self.name
     }
 
+    fn config(&self) -> MetricConfig {
+        MetricConfig::TopKAccuracy { k: self.k }
+    }
+
     fn update(&mut self, predictions: ArrayView2<'_, F>, targets: Targets<'_, F>) -> Result<()> {
         const METRIC: &str = "top_k_accuracy";
         let truth = match targets {
@@ -354,6 +366,12 @@ fn positive<F: Score>(value: F, threshold: f64) -> bool {
 impl<F: Score> StreamingMetric<F> for BinaryAccuracy<F> {
     fn name(&self) -> &str {
         "binary_accuracy"
+    }
+
+    fn config(&self) -> MetricConfig {
+        MetricConfig::BinaryAccuracy {
+            threshold: self.threshold,
+        }
     }
 
     fn update(&mut self, predictions: ArrayView2<'_, F>, targets: Targets<'_, F>) -> Result<()> {

@@ -20,9 +20,11 @@
 //! ```
 
 mod accuracy;
+mod config;
 mod mean;
 
 pub use accuracy::{Accuracy, BinaryAccuracy, SparseCategoricalAccuracy, TopKAccuracy};
+pub use config::MetricConfig;
 pub use mean::Mean;
 
 use ndarray::ArrayView2;
@@ -61,4 +63,12 @@ pub trait StreamingMetric<F: Score>: Send {
 
     /// Forgets all batches, ready for the next epoch.
     fn reset(&mut self);
+
+    /// The metric and its settings, as a model file records them. The default, for a metric
+    /// defined outside neurite, is [`MetricConfig::Custom`] with [`StreamingMetric::name`].
+    fn config(&self) -> MetricConfig {
+        MetricConfig::Custom {
+            name: self.name().to_string(),
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! Equal models give byte-identical model files: the safetensors header is written in a fixed
 //! (sorted) order, so `cmp` can tell whether two runs produced the same model.
 
-use neurite_layers::model_file::SavedOptimizer;
 use neurite_layers::models;
+use neurite_optim::OptimizerState;
+use neurite_train::model_file::{TrainingState, to_bytes};
 
 #[test]
 fn equal_models_give_identical_bytes() {
@@ -10,27 +11,27 @@ fn equal_models_give_identical_bytes() {
     // optimizer state the header holds 20-odd metadata entries, which a HashMap would emit in a
     // different order almost every time.
     let model = models::cnn::<f32>(3);
-    let optimizer = SavedOptimizer {
-        optimizer: String::from("sgd"),
-        iterations: 7,
-        learning_rate: 0.01,
-        tensors: model
-            .params()
-            .into_iter()
-            .map(|(name, p)| (format!("{name}/momentum"), p.value().clone()))
-            .collect(),
+    let optimizer = TrainingState {
+        optimizer: OptimizerState {
+            optimizer: String::from("sgd"),
+            iterations: 7,
+            learning_rate: 0.01,
+            tensors: model
+                .params()
+                .into_iter()
+                .map(|(name, p)| (format!("{name}/momentum"), p.value().clone()))
+                .collect(),
+        },
         epochs_completed: Some(2),
+        compile: None,
     };
-    let first = model.to_safetensors(Some(&optimizer)).unwrap();
+    let first = to_bytes(&model, Some(&optimizer)).unwrap();
     for _ in 0..4 {
         assert!(
-            model.to_safetensors(Some(&optimizer)).unwrap() == first,
+            to_bytes(&model, Some(&optimizer)).unwrap() == first,
             "two writes of one model differ"
         );
-        assert!(
-            models::cnn::<f32>(3).to_safetensors(None).unwrap()
-                == model.to_safetensors(None).unwrap()
-        );
+        assert!(to_bytes(&models::cnn::<f32>(3), None).unwrap() == to_bytes(&model, None).unwrap());
     }
     // The header's metadata keys are in sorted order.
     let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;

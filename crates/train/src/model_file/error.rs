@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::LayerError;
+use neurite_layers::LayerError;
 
 /// Saving or loading a model file failed. Loading never returns a partly loaded model, and
 /// saving never leaves a partly written file.
@@ -58,6 +58,14 @@ pub enum ModelFileError {
     #[error("cannot save the model: {reason}")]
     Model {
         /// Why.
+        reason: String,
+    },
+    /// The file holds a network but not what `Model::load` needs to compile it.
+    #[error("{path}: {reason}")]
+    NotCompiled {
+        /// The file.
+        path: PathBuf,
+        /// What is missing and what to call instead.
         reason: String,
     },
     /// The model rejected its own configuration while being rebuilt.

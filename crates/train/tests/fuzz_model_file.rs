@@ -13,14 +13,15 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
 use ndarray::ArrayD;
-use neurite_layers::model_file::{DIGEST_PREFIX, ModelReader, SavedOptimizer};
 use neurite_layers::{
     Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPooling2D, Mode,
     Sequential, models,
 };
+use neurite_optim::OptimizerState;
 use neurite_tensor::Float;
+use neurite_testing::safetensors_edit::with_metadata;
+use neurite_train::model_file::{DIGEST_PREFIX, ModelReader, TrainingState, to_bytes};
 use proptest::prelude::*;
-use safetensors::tensor::{SafeTensors, TensorView};
 
 /// Tracks, while `ARMED`, the largest single allocation and the peak of bytes allocated and not
 /// yet freed.
@@ -227,43 +228,34 @@ fn small_cnn<F: Float>(seed: u64) -> Sequential<F> {
     model
 }
 
-fn momentum<F: Float>(model: &Sequential<F>) -> SavedOptimizer<F> {
-    SavedOptimizer {
-        optimizer: String::from("sgd"),
-        iterations: 7,
-        learning_rate: 0.01,
-        tensors: model
-            .params()
-            .iter()
-            .filter(|(_, p)| p.is_trainable())
-            .map(|(name, p)| {
-                (
-                    format!("{name}/momentum"),
-                    p.value().mapv(|v| v * F::from_f64(0.5)),
-                )
-            })
-            .collect(),
+fn momentum<F: Float>(model: &Sequential<F>) -> TrainingState<F> {
+    TrainingState {
+        optimizer: OptimizerState {
+            optimizer: String::from("sgd"),
+            iterations: 7,
+            learning_rate: 0.01,
+            tensors: model
+                .params()
+                .iter()
+                .filter(|(_, p)| p.is_trainable())
+                .map(|(name, p)| {
+                    (
+                        format!("{name}/momentum"),
+                        p.value().mapv(|v| v * F::from_f64(0.5)),
+                    )
+                })
+                .collect(),
+        },
         epochs_completed: Some(3),
+        compile: None,
     }
 }
 
 /// The same file as written before checksums existed.
 fn without_checksums(bytes: &[u8]) -> Vec<u8> {
-    let file = SafeTensors::deserialize(bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    meta.retain(|k, _| !k.starts_with(DIGEST_PREFIX));
-    let views: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            (
-                n,
-                TensorView::new(v.dtype(), v.shape().to_vec(), v.data()).unwrap(),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).unwrap()
+    with_metadata(bytes, |meta| {
+        meta.retain(|k, _| !k.starts_with(DIGEST_PREFIX))
+    })
 }
 
 /// The real files the mutations start from, and whether each is f64.
@@ -272,13 +264,13 @@ fn originals() -> &'static [(Vec<u8>, bool)] {
     FILES.get_or_init(|| {
         let cnn = small_cnn::<f32>(1);
         let cnn64 = small_cnn::<f64>(2);
-        let with_opt = cnn.to_safetensors(Some(&momentum(&cnn))).unwrap();
+        let with_opt = to_bytes(&cnn, Some(&momentum(&cnn))).unwrap();
         vec![
-            (models::xor::<f32>(3).to_safetensors(None).unwrap(), false),
-            (cnn.to_safetensors(None).unwrap(), false),
+            (to_bytes(&models::xor::<f32>(3), None).unwrap(), false),
+            (to_bytes(&cnn, None).unwrap(), false),
             (without_checksums(&with_opt), false),
             (with_opt, false),
-            (cnn64.to_safetensors(Some(&momentum(&cnn64))).unwrap(), true),
+            (to_bytes(&cnn64, Some(&momentum(&cnn64))).unwrap(), true),
         ]
     })
 }
@@ -288,9 +280,7 @@ fn parse_and_check<F: Float>(bytes: &[u8]) -> Result<bool, String> {
     let reader = ModelReader::new().max_bytes(LIMIT);
     match reader.parse::<F>(bytes, Path::new("fuzz.safetensors")) {
         Ok(loaded) => {
-            let again = loaded
-                .model
-                .to_safetensors(loaded.optimizer.as_ref())
+            let again = to_bytes(&loaded.model, loaded.training.as_ref())
                 .map_err(|e| format!("an accepted model does not save again: {e}"))?;
             reader
                 .parse::<F>(&again, Path::new("again.safetensors"))

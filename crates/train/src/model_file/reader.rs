@@ -4,32 +4,31 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use neurite_layers::{DEFAULT_MAX_BYTES, Sequential};
 use neurite_tensor::Float;
 use safetensors::tensor::SafeTensors;
 
 use super::checksum::Digests;
-use super::{
-    ModelFileError, ModelFileWarning, OPTIMIZER_PREFIX, Result, SavedOptimizer, expected_params,
-    read_header, read_optimizer, read_tensor, restore_rng_states,
-};
-use crate::{DEFAULT_MAX_BYTES, Sequential};
+use super::header::read_header;
+use super::tensors::{read_tensor, read_training, restore_rng_states};
+use super::{ModelFileError, ModelFileWarning, OPTIMIZER_PREFIX, Registry, Result, TrainingState};
 
-/// A model read from a file, with its optimizer state and what the file could not promise.
+/// A model read from a file, with its training state and what the file could not promise.
 pub struct LoadedModel<F: Float> {
     /// The built model, weights loaded.
     pub model: Sequential<F>,
-    /// The optimizer state saved with it, if any.
-    pub optimizer: Option<SavedOptimizer<F>>,
+    /// The optimizer state and epoch count saved with it, if any.
+    pub training: Option<TrainingState<F>>,
     /// Things the caller should tell the user (a file without checksums), in file order.
     pub warnings: Vec<ModelFileWarning>,
 }
 
-/// Reads neurite model files (the settings of [`Sequential::load`], made explicit).
+/// Reads neurite model files (the settings of [`super::NetworkFile::load`], made explicit).
 ///
 /// ```
-/// use neurite_layers::model_file::ModelReader;
 /// use neurite_layers::models;
-/// let bytes = models::xor::<f32>(7).to_safetensors(None).unwrap();
+/// use neurite_train::model_file::{ModelReader, to_bytes};
+/// let bytes = to_bytes(&models::xor::<f32>(7), None).unwrap();
 /// let loaded = ModelReader::new()
 ///     .parse::<f32>(&bytes, "xor.safetensors".as_ref())
 ///     .unwrap();
@@ -65,23 +64,53 @@ impl ModelReader {
     /// Reads and parses the file at `path`.
     ///
     /// # Errors
-    /// As [`Sequential::load`].
+    /// As [`ModelReader::parse`], and [`ModelFileError::Io`] when the file cannot be read.
     pub fn read<F: Float>(&self, path: impl AsRef<Path>) -> Result<LoadedModel<F>> {
+        self.read_with(path, &Registry::new())
+    }
+
+    /// As [`ModelReader::read`], building user-defined layers with the constructors in
+    /// `registry`.
+    ///
+    /// # Errors
+    /// As [`ModelReader::read`].
+    pub fn read_with<F: Float>(
+        &self,
+        path: impl AsRef<Path>,
+        registry: &Registry<F>,
+    ) -> Result<LoadedModel<F>> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        self.parse(&bytes, path)
+        self.parse_with(&bytes, path, registry)
     }
 
     /// Parses the bytes of a model file; `path` is only used in messages.
     ///
     /// # Errors
-    /// As [`Sequential::load`], [`ModelFileError::Tensor`] naming a tensor whose bytes do not
-    /// match the checksum stored for it, and [`ModelFileError::Layer`] with
-    /// [`crate::LayerError::TooLarge`] for an architecture over the memory limit.
+    /// [`ModelFileError`] saying what is wrong: a truncated or corrupt file, not a neurite
+    /// model, a newer format version, an unknown layer, a missing, extra or misshapen tensor,
+    /// another float type than `F`, a tensor whose bytes do not match the checksum stored for
+    /// it ([`ModelFileError::Tensor`]), or an architecture over the memory limit
+    /// ([`ModelFileError::Layer`] with [`neurite_layers::LayerError::TooLarge`]).
     pub fn parse<F: Float>(&self, bytes: &[u8], path: &Path) -> Result<LoadedModel<F>> {
+        self.parse_with(bytes, path, &Registry::new())
+    }
+
+    /// As [`ModelReader::parse`], building user-defined layers with the constructors in
+    /// `registry`.
+    ///
+    /// # Errors
+    /// As [`ModelReader::parse`]; a user-defined layer without a registered constructor is a
+    /// [`ModelFileError::Layer`] that says to register one.
+    pub fn parse_with<F: Float>(
+        &self,
+        bytes: &[u8],
+        path: &Path,
+        registry: &Registry<F>,
+    ) -> Result<LoadedModel<F>> {
         let at = || path.to_path_buf();
         let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Corrupt {
             path: at(),
@@ -104,21 +133,21 @@ impl ModelReader {
 
         // Rebuild the layer list and work out every parameter's shape before allocating any
         // weights, so a file that disagrees with its own architecture is refused early.
-        let mut model = Sequential::with_seed(config.seed).with_max_bytes(self.max_bytes);
-        for layer in &config.layers {
-            model.push(layer.build());
-        }
         let layer_error = |source| ModelFileError::Layer {
             path: at(),
             source: Box::new(source),
         };
+        let mut model = Sequential::with_seed(config.seed).with_max_bytes(self.max_bytes);
+        for layer in &config.layers {
+            model.push(registry.build_layer(layer).map_err(layer_error)?);
+        }
         let shapes = model
             .output_shapes(&config.input_shape)
             .map_err(layer_error)?;
         model
-            .check_footprint(&config.input_shape, &shapes)
+            .check_size(&config.input_shape, &shapes)
             .map_err(layer_error)?;
-        let expected = expected_params(&model, &config.input_shape, &shapes);
+        let expected = model.param_shapes(&config.input_shape, &shapes);
         let mut values = Vec::with_capacity(expected.len());
         for (name, shape) in &expected {
             values.push((
@@ -126,10 +155,10 @@ impl ModelReader {
                 read_tensor::<F>(&file, name, Some(shape), &digests, path)?,
             ));
         }
-        let optimizer = read_optimizer::<F>(&file, &meta, &expected, &digests, path)?;
+        let training = read_training::<F>(&file, &meta, &expected, &digests, path)?;
         for name in file.names() {
             let known = expected.iter().any(|(n, _)| n == name)
-                || (name.starts_with(OPTIMIZER_PREFIX) && optimizer.is_some());
+                || (name.starts_with(OPTIMIZER_PREFIX) && training.is_some());
             if !known {
                 return Err(ModelFileError::Tensor {
                     path: at(),
@@ -151,7 +180,7 @@ impl ModelReader {
         };
         Ok(LoadedModel {
             model,
-            optimizer,
+            training,
             warnings,
         })
     }
