@@ -504,3 +504,114 @@ fn a_padded_window_has_no_unfolded_view() {
     let other = Window2d::new((5, 4), (3, 3), (1, 1), Padding::Valid).unwrap();
     assert!(MatRef::im2col(x.view(), &other).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// `W^T d_Z` folded into an input gradient as it leaves the registers (`MatMut::col2im`)
+    /// equals the f64 product folded by hand, adds to what `d_x` held, and gives the same bits
+    /// on one thread and split over samples, for every kernel.
+    #[test]
+    fn col2im_output_folds_the_product_into_the_input_gradient(
+        n in 1..12usize, c in 1..6usize, h in 1..14usize, w in 1..14usize,
+        kh in 1..4usize, kw in 1..4usize, stride in 1..3usize, f in 1..40usize, seed in any::<u64>()
+    ) {
+        check_col2im(n, c, (h, w), (kh, kw), stride, f, seed)?;
+    }
+}
+
+/// The reference CNN's second and third convolutions at batch 64: many register tiles, tasks of
+/// whole samples, vectors that cross output rows and samples.
+#[test]
+fn col2im_output_of_reference_sized_gradients() {
+    check_col2im(64, 32, (13, 13), (3, 3), 1, 64, 3).unwrap();
+    check_col2im(64, 64, (5, 5), (3, 3), 1, 64, 4).unwrap();
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_col2im(
+    n: usize,
+    c: usize,
+    (h, w): (usize, usize),
+    (kh, kw): (usize, usize),
+    stride: usize,
+    f: usize,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let (kh, kw) = (kh.min(h), kw.min(w));
+    let win = Window2d::new((h, w), (kh, kw), (stride, stride), Padding::Valid).unwrap();
+    let (kk, p) = (kh * kw, win.out_len());
+    // Rows of A in the output's order: (ky, kx, c).
+    let w_t = matrix(kk * c, f, seed);
+    let d_z = matrix(f, n * p, seed ^ 1);
+    let start = random::<f32>(&[n, c, h, w], seed ^ 2)
+        .into_dimensionality::<ndarray::Ix4>()
+        .unwrap();
+    let mut want = start.mapv(f64::from);
+    for (r, k, ci) in (0..kk * c).map(|r| (r, r / c, r % c)) {
+        let (ky, kx) = (k / kw, k % kw);
+        for col in 0..n * p {
+            let (s, oy, ox) = (col / p, col % p / win.out_w, col % win.out_w);
+            let v: f64 = (0..f)
+                .map(|q| f64::from(w_t[[r, q]]) * f64::from(d_z[[q, col]]))
+                .sum();
+            want[[s, ci, oy * stride + ky, ox * stride + kx]] += v;
+        }
+    }
+    let add = Epilogue::default().beta(1.0);
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let fold = |parallel: bool| {
+            let mut d_x = start.clone();
+            let out = MatMut::col2im(d_x.view_mut(), &win).unwrap();
+            let (a, b) = (MatRef::new(w_t.view()), MatRef::new(d_z.view()));
+            sgemm_with(kernel, parallel, a, b, out, add).unwrap();
+            d_x
+        };
+        let serial = fold(false);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let split = pool.install(|| fold(true));
+        let same = serial
+            .iter()
+            .zip(&split)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        prop_assert!(same, "{:?}: one thread and two differ", kernel);
+        for (got, want) in serial.iter().zip(&want) {
+            let tol = 1e-5 * (f as f64 + 1.0) * (1.0 + want.abs());
+            prop_assert!(
+                (f64::from(*got) - want).abs() <= tol,
+                "{:?}: {} vs {}",
+                kernel,
+                got,
+                want
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn col2im_output_only_adds() {
+    let win = Window2d::new((3, 3), (2, 2), (1, 1), Padding::Valid).unwrap();
+    let (a, b) = (Array2::<f32>::ones((4, 1)), Array2::<f32>::ones((1, 4)));
+    let mut d_x = ndarray::Array4::<f32>::zeros((1, 1, 3, 3));
+    for ep in [
+        Epilogue::default(),
+        Epilogue::default().beta(1.0).relu(true),
+    ] {
+        let out = MatMut::col2im(d_x.view_mut(), &win).unwrap();
+        let got = sgemm_with(
+            Kernel::Portable,
+            false,
+            MatRef::new(a.view()),
+            MatRef::new(b.view()),
+            out,
+            ep,
+        );
+        assert!(got.is_err(), "{ep:?} accepted");
+    }
+    let padded = Window2d::new((3, 3), (2, 2), (1, 1), Padding::Same).unwrap();
+    assert!(MatMut::col2im(d_x.view_mut(), &padded).is_err());
+}

@@ -19,13 +19,16 @@ pub struct Args {
     json: bool,
     /// Seconds spent timing each configuration.
     #[arg(long, default_value_t = 0.5)]
-    budget: f64,
+    pub budget: f64,
+    /// Only the convolution products as the layer runs them (in place), after the peak.
+    #[arg(long)]
+    in_place_only: bool,
 }
 
 const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
 const THREADS: [usize; 2] = [1, 2];
 
-fn random(shape: (usize, usize), seed: u64) -> Array2<f32> {
+pub(crate) fn random(shape: (usize, usize), seed: u64) -> Array2<f32> {
     let mut rng = Rng::new(seed);
     Array2::from_shape_simple_fn(shape, || rng.uniform(-1.0, 1.0) as f32)
 }
@@ -42,6 +45,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         for (threads, p) in THREADS.iter().zip(&peaks) {
             println!("  {threads} thread(s): {:.1} GFLOP/s", p.measured_gflops);
         }
+    }
+    if args.in_place_only {
+        return super::conv_in_place::run(&args, &peaks);
+    }
+    if !args.json {
         println!();
         println!(
             "square sgemm: neurite ({kernel:?} kernel) and matrixmultiply, GFLOP/s and % of peak"
@@ -98,6 +106,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     mlp_shapes(&args)?;
     conv_layers(&args, &peaks)?;
+    if !args.json {
+        super::conv_in_place::run(&args, &peaks)?;
+    }
     unfold(&args)
 }
 

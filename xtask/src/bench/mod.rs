@@ -3,6 +3,7 @@
 //! Every figure is measured in the same run as what it is compared with: the machine's peak for
 //! GEMM, the Python peers for training.
 
+mod conv_in_place;
 mod gemm;
 mod peak;
 mod profile;

@@ -179,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if args.profile {
                 let mut network = kind.network();
                 let p = super::with_threads(threads, || {
-                    super::profile::profile(&mut network, kind.batch_size(), 50, Mode::Train)
+                    super::profile::profile(&mut network, kind.batch_size(), 200, Mode::Train)
                 })??;
                 let title = format!(
                     "{} batch {}, {threads} thread(s)",

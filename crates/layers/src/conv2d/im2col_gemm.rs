@@ -14,7 +14,8 @@
 //! generic route: `cols` written out, a `[F, N * OH * OW]` product, scattered to NCHW with the
 //! bias, then the activation. In backward the ReLU derivative is applied while the output
 //! gradient is gathered into the `[F, N * OH * OW]` layout the products read, so it costs no
-//! pass of its own.
+//! pass of its own, and for f32 without padding the input gradient's product adds straight
+//! into `d_x` ([`MatMut::col2im`]): no unfolded gradient, no col2im pass.
 
 use ndarray::{
     Array2, Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, Zip,
@@ -80,8 +81,10 @@ pub(super) struct Buffers<F: Float> {
     pub y: Array4<F>,
     /// Gradient w.r.t. the pre-activation, for activations other than ReLU and linear.
     pub d_z: Array4<F>,
-    /// `W^T d_Z` `[C * KH * KW, N * OH * OW]`.
+    /// `W^T d_Z` `[C * KH * KW, N * OH * OW]` (generic backward).
     pub d_cols: Array2<F>,
+    /// `W^T` with its rows in the order `(ky, kx, c)` of [`MatMut::col2im`] (f32 backward).
+    pub w_t: Array2<F>,
     /// Input gradient `[N, C, H, W]`.
     pub d_x: Array4<F>,
 }
@@ -97,6 +100,7 @@ impl<F: Float> Default for Buffers<F> {
             y: Array4::zeros((0, 0, 0, 0)),
             d_z: Array4::zeros((0, 0, 0, 0)),
             d_cols: Array2::zeros((0, 0)),
+            w_t: Array2::zeros((0, 0)),
             d_x: Array4::zeros((0, 0, 0, 0)),
         }
     }
@@ -284,7 +288,15 @@ pub(super) fn backward<F: Float>(
             };
             let cols = MatRef::im2col(x, &g.win)?;
             let accumulate = Epilogue::default().beta(1.0);
-            sgemm(MatRef::new(wide), cols.t(), MatMut::new(d_w), accumulate)?;
+            if g.ckk() < g.f {
+                // d_W^T = cols d_Z^T: the short side (9 window cells of a first convolution
+                // against 32 filters) takes the kernel's 8 rows, not its 32 columns, which
+                // would leave 23 of them empty.
+                let d_w_t = MatMut::new(d_w.reversed_axes());
+                sgemm(cols, MatRef::new(wide).t(), d_w_t, accumulate)?;
+            } else {
+                sgemm(MatRef::new(wide), cols.t(), MatMut::new(d_w), accumulate)?;
+            }
         }
         Unfolded::Written => gemm(
             F::one(),
@@ -302,22 +314,53 @@ pub(super) fn backward<F: Float>(
             .par_for_each(|g, row| *g += row.sum());
     }
     if d_x_wanted {
-        resize(&mut bufs.d_cols, ndarray::Dim([ckk, np]));
         resize(
             &mut bufs.d_x,
             ndarray::Dim([g.n, g.c, g.win.in_h, g.win.in_w]),
         );
-        gemm(
-            F::one(),
-            weight,
-            Transpose::Yes,
-            wide,
-            Transpose::No,
-            F::zero(),
-            bufs.d_cols.view_mut(),
-        )?;
         bufs.d_x.fill(F::zero());
-        col2im_wide(bufs.d_cols.view(), &g.win, bufs.d_x.view_mut())?;
+        if !fold_in_registers(g, weight, wide, &mut bufs.w_t, &mut bufs.d_x)? {
+            resize(&mut bufs.d_cols, ndarray::Dim([ckk, np]));
+            gemm(
+                F::one(),
+                weight,
+                Transpose::Yes,
+                wide,
+                Transpose::No,
+                F::zero(),
+                bufs.d_cols.view_mut(),
+            )?;
+            col2im_wide(bufs.d_cols.view(), &g.win, bufs.d_x.view_mut())?;
+        }
     }
     Ok(())
+}
+
+/// `d_x += col2im(W^T d_Z)` with the f32 GEMM adding each product into `d_x` as it leaves the
+/// registers ([`MatMut::col2im`]), so the unfolded gradient `[C * KH * KW, N * OH * OW]` (8.9
+/// MB for the reference CNN's second convolution) is never written. Returns false, doing
+/// nothing, for other types and for padded windows.
+fn fold_in_registers<F: Float>(
+    g: &Geometry,
+    weight: ArrayView2<'_, F>,
+    wide: ArrayView2<'_, F>,
+    w_t: &mut Array2<F>,
+    d_x: &mut Array4<F>,
+) -> Result<bool> {
+    let (Some(wide), Some(d_x)) = (F::as_f32(wide), F::as_f32_mut(d_x.view_mut())) else {
+        return Ok(false);
+    };
+    let Ok(d_x) = MatMut::col2im(d_x, &g.win) else {
+        return Ok(false);
+    };
+    // W^T with its rows in the output's order (ky, kx, c): row (k, ci) is column (ci, k) of W.
+    let (kk, c) = (g.win.kernel_len(), g.c);
+    resize(w_t, ndarray::Dim([g.ckk(), g.f]));
+    for (r, mut row) in w_t.rows_mut().into_iter().enumerate() {
+        row.assign(&weight.column(r % c * kk + r / c));
+    }
+    let w_t = F::as_f32(w_t.view()).expect("f32 like the gradient");
+    let add = Epilogue::default().beta(1.0);
+    sgemm(MatRef::new(w_t), MatRef::new(wide), d_x, add)?;
+    Ok(true)
 }

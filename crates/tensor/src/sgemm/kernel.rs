@@ -148,6 +148,13 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                 for (qb, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                     let cn = NR.min(jc + nc - j0);
                     p.c_layout.cols.offsets(j0, &mut c_offsets[..cn]);
+                    let runs: [Runs; NV] = std::array::from_fn(|v| {
+                        Runs::of(
+                            c_offsets
+                                .get(v * S::LANES..(v + 1) * S::LANES)
+                                .unwrap_or(&[]),
+                        )
+                    });
                     for (qa, i0) in (ic..ic + mc).step_by(MR).enumerate() {
                         let rn = MR.min(ic + mc - i0);
                         // SAFETY: packed panels of kc steps; the tile buffer holds MR * NR.
@@ -159,7 +166,7 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                             );
                             if rn == MR && cn == NR {
                                 store_full_tile::<S, MR, NV>(
-                                    p, &acc, i0, j0, &c_offsets, first, last,
+                                    p, &acc, i0, j0, &c_offsets, &runs, first, last,
                                 );
                                 continue;
                             }
@@ -187,12 +194,48 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     }
 }
 
+/// Most runs of adjacent columns a vector of C may span and still be stored run by run.
+const MAX_RUNS: usize = 4;
+
+/// Where one vector's columns lie in C: runs of adjacent columns, as lane ranges.
+#[derive(Clone, Copy, Debug, Default)]
+struct Runs {
+    /// How many runs: 1 for a vector of adjacent columns; 0 for more than [`MAX_RUNS`] (or no
+    /// columns), which go lane by lane.
+    count: usize,
+    lanes: [(usize, usize); MAX_RUNS],
+}
+
+impl Runs {
+    /// The runs of one vector's column offsets.
+    fn of(offsets: &[isize]) -> Runs {
+        let mut runs = Runs::default();
+        let mut start = 0;
+        for l in 1..=offsets.len() {
+            if l < offsets.len() && offsets[l] == offsets[l - 1] + 1 {
+                continue;
+            }
+            if runs.count == MAX_RUNS {
+                return Runs::default();
+            }
+            runs.lanes[runs.count] = (start, l);
+            runs.count += 1;
+            start = l;
+        }
+        runs
+    }
+}
+
 /// [`store_tile`] for a whole tile, straight from the registers. A vector whose columns are
-/// not adjacent in C (a wide output's tile that crosses from one plane into the next) is read
-/// and written lane by lane, with the same vector arithmetic.
+/// not adjacent in C (a wide output's tile that crosses from one plane into the next, or the
+/// rows of a col2im output) is read and written run by run with masked loads and stores, or
+/// lane by lane when it has more than [`MAX_RUNS`] runs. The rows go one after another, so an
+/// output whose elements overlap ([`MatMut::col2im`](super::MatMut::col2im)) adds up right.
 ///
 /// # Safety
-/// C's rows `i0..i0 + MR` exist and `c_offsets` (`NR` of them) address columns `j0..j0 + NR`.
+/// C's rows `i0..i0 + MR` exist and `c_offsets` (`NR` of them) address columns `j0..j0 + NR`;
+/// `runs` are theirs.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
     p: &Problem<'_>,
@@ -200,16 +243,13 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
     i0: usize,
     j0: usize,
     c_offsets: &[isize],
+    runs: &[Runs; NV],
     first: bool,
     last: bool,
 ) {
     let ep = &p.epilogue;
     let lanes = S::LANES;
-    let adjacent: [bool; NV] = std::array::from_fn(|v| {
-        let offsets = &c_offsets[v * lanes..(v + 1) * lanes];
-        offsets.windows(2).all(|w| w[1] == w[0] + 1)
-    });
-    // One vector's lanes, for the vectors that are not adjacent in C.
+    // One vector's lanes, for the vectors with too many runs.
     let mut spill = [0.0f32; 16];
     debug_assert!(lanes <= spill.len());
     unsafe {
@@ -226,13 +266,22 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
             let row_bias = S::splat(ep.row_bias(i0 + i));
             for (v, &cb) in col_bias.iter().enumerate() {
                 let offsets = &c_offsets[v * lanes..(v + 1) * lanes];
+                let runs = &runs[v];
                 let dst = row.offset(offsets[0]);
-                // The previous contents of C, when the epilogue reads them. (Inline, not in a
-                // closure: a closure is compiled without the kernel's target features.)
+                // Lane l of run (a, b) lies at `row + offsets[a] - a + l`.
+                let run_base = |a: usize| row.wrapping_offset(offsets[a] - a as isize);
+                // The previous contents of C, when the epilogue reads them. (No intrinsic in
+                // a closure: a closure is compiled without the kernel's target features.)
                 let old = if first && ep.beta == 0.0 {
                     S::zero()
-                } else if adjacent[v] {
+                } else if runs.count == 1 {
                     S::load(dst)
+                } else if runs.count > 1 {
+                    let mut old = S::zero();
+                    for &(a, b) in &runs.lanes[..runs.count] {
+                        old = S::load_run(old, run_base(a), a, b);
+                    }
+                    old
                 } else {
                     for (l, &off) in offsets.iter().enumerate() {
                         spill[l] = *row.offset(off);
@@ -252,8 +301,12 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
                         x = S::relu(x);
                     }
                 }
-                if adjacent[v] {
+                if runs.count == 1 {
                     S::store(dst, x);
+                } else if runs.count > 1 {
+                    for &(a, b) in &runs.lanes[..runs.count] {
+                        S::store_run(run_base(a), x, a, b);
+                    }
                 } else {
                     S::store(spill.as_mut_ptr(), x);
                     for (l, &off) in offsets.iter().enumerate() {

@@ -13,7 +13,7 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4};
 
 use crate::{Result, TensorError, Window2d};
 
@@ -112,6 +112,39 @@ impl Layout {
         }
     }
 
+    /// The unfolded view of an unpadded NCHW batch (see [`MatRef::im2col`]).
+    fn im2col(
+        op: &'static str,
+        shape: &[usize],
+        strides: &[isize],
+        win: &Window2d,
+    ) -> Result<Self> {
+        if win.pad_top + win.pad_left + win.pad_bottom + win.pad_right != 0 {
+            return Err(TensorError::invalid(
+                op,
+                "window",
+                format!("{win:?}"),
+                "is padded; unfold padded inputs with im2col_wide",
+            ));
+        }
+        let [n, c, h, w] = [shape[0], shape[1], shape[2], shape[3]];
+        if (h, w) != (win.in_h, win.in_w) {
+            return Err(TensorError::mismatch(
+                op,
+                format!(
+                    "the batch {shape:?} has planes {h}x{w}, the window expects {}x{}",
+                    win.in_h, win.in_w
+                ),
+            ));
+        }
+        let s = strides;
+        let (sh, sw) = (win.stride_h as isize, win.stride_w as isize);
+        Ok(Layout {
+            rows: Axis::digits(c, win.kernel_h, win.kernel_w, [s[1], s[2], s[3]]),
+            cols: Axis::digits(n, win.out_h, win.out_w, [s[0], sh * s[2], sw * s[3]]),
+        })
+    }
+
     fn transposed(self) -> Self {
         Layout {
             rows: self.cols,
@@ -176,34 +209,10 @@ impl<'a> MatRef<'a> {
     /// assert_eq!(cols.dim(), (27, 18));
     /// ```
     pub fn im2col(x: ArrayView4<'a, f32>, win: &Window2d) -> Result<Self> {
-        if win.pad_top + win.pad_left + win.pad_bottom + win.pad_right != 0 {
-            return Err(TensorError::invalid(
-                "MatRef::im2col",
-                "window",
-                format!("{win:?}"),
-                "is padded; unfold padded inputs with im2col_wide",
-            ));
-        }
-        let [n, c, h, w] = [x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]];
-        if (h, w) != (win.in_h, win.in_w) {
-            return Err(TensorError::mismatch(
-                "MatRef::im2col",
-                format!(
-                    "x {:?} has planes {h}x{w}, the window expects {}x{}",
-                    x.shape(),
-                    win.in_h,
-                    win.in_w
-                ),
-            ));
-        }
-        let s = x.strides();
-        let (sh, sw) = (win.stride_h as isize, win.stride_w as isize);
+        let layout = Layout::im2col("MatRef::im2col", x.shape(), x.strides(), win)?;
         Ok(MatRef {
             ptr: x.as_ptr(),
-            layout: Layout {
-                rows: Axis::digits(c, win.kernel_h, win.kernel_w, [s[1], s[2], s[3]]),
-                cols: Axis::digits(n, win.out_h, win.out_w, [s[0], sh * s[2], sw * s[3]]),
-            },
+            layout,
             _borrow: PhantomData,
         })
     }
@@ -227,6 +236,9 @@ impl<'a> MatRef<'a> {
 pub struct MatMut<'a> {
     pub(crate) ptr: *mut f32,
     pub(crate) layout: Layout,
+    /// For an output whose elements overlap in memory ([`MatMut::col2im`]): the columns of one
+    /// sample, which must stay in one task.
+    pub(crate) overlap: Option<usize>,
     _borrow: PhantomData<&'a mut [f32]>,
 }
 
@@ -243,6 +255,7 @@ impl<'a> MatMut<'a> {
         MatMut {
             ptr: view.as_mut_ptr(),
             layout,
+            overlap: None,
             _borrow: PhantomData,
         }
     }
@@ -253,8 +266,51 @@ impl<'a> MatMut<'a> {
         MatMut {
             ptr: view.as_mut_ptr(),
             layout,
+            overlap: None,
             _borrow: PhantomData,
         }
+    }
+
+    /// The unfolded (im2col) view of an unpadded NCHW input gradient `d_x` `[N, C, H, W]`,
+    /// written by adding: element `(ky, kx, c), (n, oy, ox)` adds into `d_x[n, c, oy *
+    /// stride_h + ky, ox * stride_w + kx]`. A convolution's `W^T d_Z` lands in its input
+    /// gradient as it leaves the registers (col2im), with no unfolded matrix in between.
+    ///
+    /// The rows run over the channels innermost (unlike [`MatRef::im2col`]), so the rows of a
+    /// register tile fall in different planes: neighbouring windows share input cells, and
+    /// rows `(c, ky, kx)` and `(c, ky, kx + 1)` one after the other would each wait for the
+    /// other's store. Several elements add into one cell, so [`sgemm`] accepts this output
+    /// only with `beta = 1` and no bias or activation, and keeps each sample's columns in one
+    /// task, split by the sizes alone, so the sums are made in the same order for any thread
+    /// count.
+    ///
+    /// # Errors
+    /// As [`MatRef::im2col`].
+    ///
+    /// ```
+    /// use neurite_tensor::{Epilogue, MatMut, MatRef, Padding, Window2d, sgemm};
+    /// // One 1x1 filter of weight 1 over a 2x2 window: d_x counts the windows of each cell.
+    /// let win = Window2d::new((3, 3), (2, 2), (1, 1), Padding::Valid).unwrap();
+    /// let w_t = ndarray::Array2::<f32>::ones((4, 1));
+    /// let d_z = ndarray::Array2::<f32>::ones((1, 4));
+    /// let mut d_x = ndarray::Array4::<f32>::zeros((1, 1, 3, 3));
+    /// let c = MatMut::col2im(d_x.view_mut(), &win).unwrap();
+    /// let add = Epilogue::default().beta(1.0);
+    /// sgemm(MatRef::new(w_t.view()), MatRef::new(d_z.view()), c, add).unwrap();
+    /// assert_eq!(d_x.into_raw_vec_and_offset().0, [1., 2., 1., 2., 4., 2., 1., 2., 1.]);
+    /// ```
+    ///
+    /// [`sgemm`]: crate::sgemm()
+    pub fn col2im(mut d_x: ArrayViewMut4<'a, f32>, win: &Window2d) -> Result<Self> {
+        let mut layout = Layout::im2col("MatMut::col2im", d_x.shape(), d_x.strides(), win)?;
+        let (c, s) = (d_x.shape()[1], d_x.strides());
+        layout.rows = Axis::digits(win.kernel_h, win.kernel_w, c, [s[2], s[3], s[1]]);
+        Ok(MatMut {
+            ptr: d_x.as_mut_ptr(),
+            layout,
+            overlap: Some(win.out_len()),
+            _borrow: PhantomData,
+        })
     }
 
     /// `(rows, cols)`.

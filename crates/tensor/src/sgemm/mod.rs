@@ -186,6 +186,7 @@ pub fn sgemm_with(
         ));
     }
     let k = a.dim().1;
+    let overlap = c.overlap;
     let problem = Problem {
         a: a.ptr,
         a_layout: a.layout,
@@ -196,7 +197,10 @@ pub fn sgemm_with(
         epilogue,
         k: 0..k,
     };
-    execute(kernel, parallel, &problem);
+    match overlap {
+        Some(sample_cols) => execute_by_samples(kernel, parallel, &problem, sample_cols),
+        None => execute(kernel, parallel, &problem),
+    }
     Ok(())
 }
 
@@ -240,20 +244,53 @@ fn execute(kernel: Kernel, parallel: bool, problem: &Problem<'_>) {
     }
 }
 
+/// Runs a product into an output whose elements overlap ([`MatMut::col2im`]): at most
+/// [`SAMPLE_TASKS`] tasks of whole samples, the split fixed by the sizes, so every element's
+/// additions come in the same order for any thread count.
+fn execute_by_samples(kernel: Kernel, parallel: bool, problem: &Problem<'_>, sample_cols: usize) {
+    let (m, k, n) = (
+        problem.a_layout.rows.len,
+        problem.k.len(),
+        problem.b_layout.cols.len,
+    );
+    let samples = n / sample_cols.max(1);
+    let span = samples.div_ceil(SAMPLE_TASKS).max(1) * sample_cols;
+    let tasks = n.div_ceil(span.max(1));
+    let run_task = |t: usize| kernel.run(problem, 0..m, t * span..((t + 1) * span).min(n));
+    let work = m.saturating_mul(n).saturating_mul(k.max(1));
+    if parallel && rayon::current_num_threads() > 1 && work >= MIN_PARALLEL_WORK {
+        (0..tasks).into_par_iter().for_each(run_task);
+    } else {
+        (0..tasks).for_each(run_task);
+    }
+}
+
+/// Tasks of whole samples for an output whose elements overlap: enough to balance two, four or
+/// eight threads.
+const SAMPLE_TASKS: usize = 8;
+
 /// Rows or columns of C per task, at least, when there are more tasks than threads.
 const TASK_SPAN: usize = 512;
 
 /// K values per chunk of a split-K product, at least.
 const SPLIT_K_MIN: usize = 2048;
 
-/// How many K chunks a product is split into: more than one only when C has at most four tiles
-/// and K is long, as in the weight gradient of a first convolution (`[32, 43264] x [43264, 9]`),
-/// where splitting C cannot feed two threads. The count depends on the sizes alone.
+/// How many K chunks a product is split into, from the sizes alone. More than one:
+/// - when C has at most four tiles and K is long, as in the weight gradient of a first
+///   convolution (`[32, 43264] x [43264, 9]`), where splitting C cannot feed two threads;
+/// - when K is long against both sides of C, as in the weight gradient of the second
+///   (`[64, 7744] x [7744, 288]`): split by columns, every task would pack all of A, and 288
+///   columns make nine tiles, which two threads share 5 : 4. A power of two of chunks splits
+///   evenly between two, four or eight threads.
 fn split_k_chunks(m: usize, n: usize, k: usize, (mr, nr): (usize, usize)) -> usize {
-    if m.div_ceil(mr) * n.div_ceil(nr) > 4 || k < 8 * SPLIT_K_MIN {
-        return 1;
+    if m.div_ceil(mr) * n.div_ceil(nr) <= 4 && k >= 8 * SPLIT_K_MIN {
+        return (k / SPLIT_K_MIN).min(16);
     }
-    (k / SPLIT_K_MIN).min(16)
+    if k >= 16 * m.max(n) && k >= 2 * SPLIT_K_MIN {
+        let most = (k / SPLIT_K_MIN).min(16);
+        return 1 << most.ilog2();
+    }
+    1
 }
 
 /// Computes `chunks` partial products over consecutive K ranges (in parallel when asked), then
@@ -322,6 +359,15 @@ fn check(a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<'_>, ep: &Epilogue<'_>) -> R
         return Err(TensorError::mismatch(
             "sgemm",
             format!("bias {:?} does not fit C [{m}, {n}]", ep.bias),
+        ));
+    }
+    let adds_only = ep.beta == 1.0 && matches!(ep.bias, Bias::None) && !ep.relu;
+    if c.overlap.is_some() && !adds_only {
+        return Err(TensorError::invalid(
+            "sgemm",
+            "epilogue",
+            format!("{ep:?}"),
+            "must add the product into a col2im output: beta 1, no bias, no ReLU",
         ));
     }
     Ok(())

@@ -51,6 +51,26 @@ pub(crate) trait Simd {
             unsafe { *p.add(l) = *v };
         }
     }
+    /// `old` with lanes `a..b` (`a < b <= LANES`) replaced by `p[a..b]`: lane `l` comes from
+    /// `p + l`, and nothing outside lanes `a..b` is read (`p` itself may lie before the data).
+    #[inline(always)]
+    unsafe fn load_run(old: Self::V, p: *const f32, a: usize, b: usize) -> Self::V {
+        let mut lanes = [0.0f32; 16];
+        unsafe { Self::store(lanes.as_mut_ptr(), old) };
+        for (l, v) in lanes.iter_mut().enumerate().take(b).skip(a) {
+            *v = unsafe { *p.wrapping_add(l) };
+        }
+        unsafe { Self::load(lanes.as_ptr()) }
+    }
+    /// Stores lanes `a..b` of `v` at `p + a .. p + b`; writes nothing else.
+    #[inline(always)]
+    unsafe fn store_run(p: *mut f32, v: Self::V, a: usize, b: usize) {
+        let mut lanes = [0.0f32; 16];
+        unsafe { Self::store(lanes.as_mut_ptr(), v) };
+        for (l, v) in lanes.iter().enumerate().take(b).skip(a) {
+            unsafe { *p.wrapping_add(l) = *v };
+        }
+    }
     /// Transposes an 8 x 8 block: `dst[k * dst_stride + i] = src[i][k]` for `i, k < 8`.
     ///
     /// Packing a row-major A or a column-major B turns rows into columns; one element at a
@@ -170,6 +190,17 @@ impl Simd for Avx2 {
         unsafe { _mm256_maskstore_ps(p, first_lanes_avx(n), v) }
     }
     #[inline(always)]
+    unsafe fn load_run(old: __m256, p: *const f32, a: usize, b: usize) -> __m256 {
+        unsafe {
+            let mask = run_lanes_avx(a, b);
+            _mm256_blendv_ps(old, _mm256_maskload_ps(p, mask), _mm256_castsi256_ps(mask))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_run(p: *mut f32, v: __m256, a: usize, b: usize) {
+        unsafe { _mm256_maskstore_ps(p, run_lanes_avx(a, b), v) }
+    }
+    #[inline(always)]
     unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
         unsafe { transpose8_avx(src, dst, dst_stride) }
     }
@@ -226,6 +257,14 @@ impl Simd for Avx512 {
         unsafe { _mm512_mask_storeu_ps(p, first_lanes(n), v) }
     }
     #[inline(always)]
+    unsafe fn load_run(old: __m512, p: *const f32, a: usize, b: usize) -> __m512 {
+        unsafe { _mm512_mask_loadu_ps(old, first_lanes(b) & !first_lanes(a), p) }
+    }
+    #[inline(always)]
+    unsafe fn store_run(p: *mut f32, v: __m512, a: usize, b: usize) {
+        unsafe { _mm512_mask_storeu_ps(p, first_lanes(b) & !first_lanes(a), v) }
+    }
+    #[inline(always)]
     unsafe fn transpose8(src: [*const f32; 8], dst: *mut f32, dst_stride: usize) {
         unsafe { transpose8_avx(src, dst, dst_stride) }
     }
@@ -236,6 +275,16 @@ impl Simd for Avx512 {
 #[inline(always)]
 fn first_lanes(n: usize) -> __mmask16 {
     ((1u32 << n) - 1) as __mmask16
+}
+
+/// The AVX mask vector of lanes `a..b` (`a <= b <= 8`).
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn run_lanes_avx(a: usize, b: usize) -> __m256i {
+    unsafe { _mm256_andnot_si256(first_lanes_avx(a), first_lanes_avx(b)) }
 }
 
 /// The AVX mask vector of lanes `0..n` (`n <= 8`): all ones where the lane index is below `n`.
