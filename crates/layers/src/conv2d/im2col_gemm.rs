@@ -17,8 +17,9 @@
 //! pass of its own, and for f32 without padding the input gradient's product adds straight
 //! into `d_x` ([`MatMut::col2im`]): no unfolded gradient, no col2im pass.
 
+use ndarray::parallel::prelude::*;
 use ndarray::{
-    Array2, Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, Zip,
+    Array2, Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, Axis, Zip,
 };
 use neurite_tensor::{
     Bias, Epilogue, Float, MatMut, MatRef, Result, Transpose, Window2d, col2im_wide, gemm,
@@ -246,35 +247,16 @@ pub(super) fn backward<F: Float>(
         )?;
         bufs.d_z.view()
     };
-    // Gather NCHW into [F, N * P], applying ReLU's derivative (y > 0 exactly where z > 0).
     resize(&mut bufs.wide, ndarray::Dim([g.f, np]));
-    {
-        let wide = bufs
-            .wide
-            .view_mut()
-            .into_shape_with_order((g.f, g.n, g.p()))
-            .expect("[F, N*P]")
-            .permuted_axes([1, 0, 2]);
-        // Copies only if the caller passed a non-standard layout.
-        let d_z = d_z.as_standard_layout();
-        let d_z = d_z
-            .view()
-            .into_shape_with_order((g.n, g.f, g.p()))
-            .expect("standard layout");
-        if relu {
-            let y = bufs
-                .y
-                .view()
-                .into_shape_with_order((g.n, g.f, g.p()))
-                .expect("standard");
-            Zip::from(wide)
-                .and(&d_z)
-                .and(&y)
-                .par_for_each(|w, &d, &y| *w = if y > F::zero() { d } else { F::zero() });
-        } else {
-            Zip::from(wide).and(&d_z).par_for_each(|w, &d| *w = d);
-        }
-    }
+    // Copies only if the caller passed a non-standard layout.
+    let d_z = d_z.as_standard_layout();
+    gather(
+        g,
+        d_z.view(),
+        relu.then_some(bufs.y.view()),
+        bufs.wide.view_mut(),
+        d_b,
+    );
     let wide = bufs.wide.view();
     match bufs.unfolded {
         Unfolded::InPlace => {
@@ -307,11 +289,6 @@ pub(super) fn backward<F: Float>(
             F::one(),
             d_w,
         )?,
-    }
-    if let Some(d_b) = d_b {
-        Zip::from(d_b)
-            .and(wide.rows())
-            .par_for_each(|g, row| *g += row.sum());
     }
     if d_x_wanted {
         resize(
@@ -363,4 +340,48 @@ fn fold_in_registers<F: Float>(
     let add = Epilogue::default().beta(1.0);
     sgemm(MatRef::new(w_t), MatRef::new(wide), d_x, add)?;
     Ok(true)
+}
+
+/// Gathers the NCHW gradient `d_z` into `wide` `[F, N * P]`, through ReLU's derivative when
+/// `relu_output` is given (`y > 0` exactly where `z > 0`), and adds each row's sum to the bias
+/// gradient while the row is in cache. One task per filter: a row is the filter's plane of
+/// every sample, copied plane by plane.
+fn gather<F: Float>(
+    g: &Geometry,
+    d_z: ArrayView4<'_, F>,
+    relu_output: Option<ArrayView4<'_, F>>,
+    mut wide: ArrayViewMut2<'_, F>,
+    d_b: Option<ArrayViewMut1<'_, F>>,
+) {
+    let p = g.p();
+    let d_z = d_z.as_slice().expect("standard layout");
+    let y = relu_output.map(|y| y.to_slice().expect("the layer's own output"));
+    let plane = |n: usize, f: usize| (n * g.f + f) * p..(n * g.f + f + 1) * p;
+    let gather_row = |f: usize, mut row: ArrayViewMut1<'_, F>| {
+        let row = row.as_slice_mut().expect("rows of a standard array");
+        for (n, dst) in row.chunks_exact_mut(p).enumerate() {
+            let src = &d_z[plane(n, f)];
+            match y {
+                Some(y) => {
+                    let y = &y[plane(n, f)];
+                    for ((w, &d), &y) in dst.iter_mut().zip(src).zip(y) {
+                        *w = if y > F::zero() { d } else { F::zero() };
+                    }
+                }
+                None => dst.copy_from_slice(src),
+            }
+        }
+    };
+    let rows = wide.axis_iter_mut(Axis(0)).into_par_iter().enumerate();
+    match d_b {
+        Some(d_b) => {
+            let d_b = d_b.into_slice().expect("a bias gradient is contiguous");
+            rows.zip(d_b.par_iter_mut())
+                .for_each(|((f, mut row), d_b)| {
+                    gather_row(f, row.view_mut());
+                    *d_b += row.sum();
+                })
+        }
+        None => rows.for_each(|(f, row)| gather_row(f, row)),
+    }
 }
