@@ -208,7 +208,6 @@ impl<F: Float> Layer<F> for MaxPooling2D<F> {
             &mut self.d_x,
             &[self.y.shape()[0], sample[0], sample[1], sample[2]],
         );
-        self.d_x.fill(F::zero());
         let d_y = d_output.into_dimensionality::<Ix4>().expect("checked");
         let argmax = self
             .argmax

@@ -112,7 +112,8 @@ fn check<F: Float>(p: &PoolProblem) {
     let g = random::<F>(&[p.n, p.c, win.out_h, win.out_w], p.seed ^ 5)
         .into_dimensionality::<Ix4>()
         .unwrap();
-    let mut d_max = Array4::<F>::zeros((p.n, p.c, p.h, p.w));
+    // Start from garbage: the backward writes every cell.
+    let mut d_max = Array4::<F>::from_elem((p.n, p.c, p.h, p.w), F::from_f64(7.0));
     max_pool2d_backward(g.view(), argmax.view(), &win, d_max.view_mut()).unwrap();
     let mut want_d = Array4::<f64>::zeros((p.n, p.c, p.h, p.w));
     for ((i, c, oy, ox), &gv) in g.indexed_iter() {
