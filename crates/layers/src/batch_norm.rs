@@ -93,16 +93,12 @@ impl<F: Float> BatchNormalization<F> {
         }
     }
 
-    /// Sets the momentum of the running statistics.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.cfg.momentum = momentum;
-        self
-    }
-
-    /// Sets epsilon.
-    pub fn epsilon(mut self, epsilon: f64) -> Self {
-        self.cfg.epsilon = epsilon;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the momentum of the running statistics.
+        momentum: f64,
+        /// Sets epsilon.
+        epsilon: f64,
     }
 }
 

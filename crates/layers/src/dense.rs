@@ -114,28 +114,16 @@ impl<F: Float> Dense<F> {
         }
     }
 
-    /// Sets the fused activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.cfg.activation = activation;
-        self
-    }
-
-    /// Enables or disables the bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.cfg.use_bias = use_bias;
-        self
-    }
-
-    /// Sets the weight initializer.
-    pub fn kernel_initializer(mut self, init: Initializer) -> Self {
-        self.cfg.kernel_initializer = init;
-        self
-    }
-
-    /// Sets the bias initializer.
-    pub fn bias_initializer(mut self, init: Initializer) -> Self {
-        self.cfg.bias_initializer = init;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the fused activation.
+        activation: Activation,
+        /// Enables or disables the bias.
+        use_bias: bool,
+        /// Sets the weight initializer.
+        kernel_initializer: Initializer,
+        /// Sets the bias initializer.
+        bias_initializer: Initializer,
     }
 
     /// Names the layer.

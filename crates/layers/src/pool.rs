@@ -114,10 +114,10 @@ impl<F: Float> MaxPooling2D<F> {
         self
     }
 
-    /// Sets the padding.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.cfg.padding = padding;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the padding.
+        padding: Padding,
     }
 }
 
@@ -249,10 +249,10 @@ impl<F: Float> AveragePooling2D<F> {
         self
     }
 
-    /// Sets the padding.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.cfg.padding = padding;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the padding.
+        padding: Padding,
     }
 }
 
