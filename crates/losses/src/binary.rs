@@ -1,11 +1,11 @@
 //! Binary cross-entropy, from probabilities (clipped like Keras) or from logits, with the fused
 //! sigmoid gradient.
 
-use ndarray::{ArrayViewD, Zip};
+use ndarray::ArrayViewD;
 use neurite_tensor::{Activation, Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loss::{check_same_shape, ensure_shape};
+use crate::loss::{Input, check_same_shape, mean_elementwise};
 use crate::{Loss, LossConfig, LossError, Result};
 
 /// Keras' clipping epsilon for probabilities.
@@ -56,13 +56,6 @@ impl BinaryCrossentropy {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Input {
-    Probs,
-    Logits,
-    FusedProbs,
-}
-
 const NAME: &str = "binary_crossentropy";
 
 fn run<F: Float>(
@@ -86,7 +79,6 @@ fn run<F: Float>(
             reason: String::from("binary targets must be probabilities in [0, 1]"),
         });
     }
-    let count = F::from_usize(y_pred.len());
     let (eps, one) = (F::from_f64(EPSILON), F::one());
     // (loss, d loss / d input) for one element.
     let element = |p: F, t: F| -> (F, F) {
@@ -114,34 +106,7 @@ fn run<F: Float>(
             }
         }
     };
-    let mut total = F::zero();
-    match grad {
-        Some(grad) => {
-            ensure_shape(grad, y_pred.shape());
-            Zip::from(grad)
-                .and(&y_pred)
-                .and(&y_true)
-                .for_each(|g, &p, &t| {
-                    let (l, d) = element(p, t);
-                    total += l;
-                    *g = d / count;
-                });
-        }
-        None => Zip::from(&y_pred)
-            .and(&y_true)
-            .for_each(|&p, &t| total += element(p, t).0),
-    }
-    Ok(total / count)
-}
-
-impl BinaryCrossentropy {
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
-        }
-    }
+    Ok(mean_elementwise(y_pred, y_true, grad, element))
 }
 
 impl<F: Float> Loss<F> for BinaryCrossentropy {
@@ -154,7 +119,7 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
     }
 
     fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        run(y_pred, y_true, self.input(), None)
+        run(y_pred, y_true, Input::of(self.from_logits), None)
     }
 
     fn gradient(
@@ -163,7 +128,7 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
         y_true: ArrayViewD<'_, F>,
         grad: &mut Tensor<F>,
     ) -> Result<F> {
-        run(y_pred, y_true, self.input(), Some(grad))
+        run(y_pred, y_true, Input::of(self.from_logits), Some(grad))
     }
 
     fn fused_activation(&self) -> Option<Activation> {
@@ -176,12 +141,11 @@ impl<F: Float> Loss<F> for BinaryCrossentropy {
         y_true: ArrayViewD<'_, F>,
         grad: &mut Tensor<F>,
     ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: NAME,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        run(probs, y_true, Input::FusedProbs, Some(grad))
+        run(
+            probs,
+            y_true,
+            Input::fused(NAME, self.from_logits)?,
+            Some(grad),
+        )
     }
 }

@@ -11,15 +11,8 @@ use neurite_tensor::{Activation, Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::binary::{EPSILON, clip_probability};
-use crate::loss::{check_finite_targets, ensure_shape};
+use crate::loss::{Input, check_finite_targets, ensure_shape};
 use crate::{Loss, LossConfig, LossError, Result};
-
-#[derive(Clone, Copy, PartialEq)]
-enum Input {
-    Probs,
-    Logits,
-    FusedProbs,
-}
 
 /// The targets of one batch: probability rows, or one integer label per row.
 enum Targets<'a, F> {
@@ -142,18 +135,6 @@ pub struct CategoricalCrossentropy {
     pub from_logits: bool,
 }
 
-impl CategoricalCrossentropy {
-    /// From probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        CategoricalCrossentropy { from_logits: true }
-    }
-}
-
 const CCE: &str = "categorical_crossentropy";
 
 fn cce_inputs<'a, F: Float>(
@@ -195,9 +176,21 @@ fn cce_inputs<'a, F: Float>(
 // The two categorical losses are one computation (`run`) over two ways of reading targets.
 /// Implements [`Loss`] for a categorical loss `$ty` (a struct with `from_logits`) named `$name`
 /// whose targets `$inputs` reads: the same softmax cross-entropy, its gradient and its fused
-/// gradient for both.
+/// gradient for both; and its constructors `new` (from probabilities) and `from_logits`.
 macro_rules! impl_cross_entropy {
     ($ty:ident, $name:ident, $inputs:ident) => {
+        impl $ty {
+            /// From probabilities.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// From logits.
+            pub fn from_logits() -> Self {
+                $ty { from_logits: true }
+            }
+        }
+
         impl<F: Float> Loss<F> for $ty {
             fn name(&self) -> &'static str {
                 $name
@@ -209,7 +202,7 @@ macro_rules! impl_cross_entropy {
 
             fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
                 let (pred, t) = $inputs(y_pred, y_true)?;
-                Ok(run(pred, &t, input(self.from_logits), None))
+                Ok(run(pred, &t, Input::of(self.from_logits), None))
             }
 
             fn gradient(
@@ -219,7 +212,7 @@ macro_rules! impl_cross_entropy {
                 grad: &mut Tensor<F>,
             ) -> Result<F> {
                 let (pred, t) = $inputs(y_pred, y_true)?;
-                Ok(run(pred, &t, input(self.from_logits), Some(grad)))
+                Ok(run(pred, &t, Input::of(self.from_logits), Some(grad)))
             }
 
             fn fused_activation(&self) -> Option<Activation> {
@@ -232,26 +225,12 @@ macro_rules! impl_cross_entropy {
                 y_true: ArrayViewD<'_, F>,
                 grad: &mut Tensor<F>,
             ) -> Result<F> {
-                if self.from_logits {
-                    return Err(LossError::NotFusable {
-                        loss: $name,
-                        activation: String::from("(from_logits: the output already is the logits)"),
-                    });
-                }
+                let input = Input::fused($name, self.from_logits)?;
                 let (pred, t) = $inputs(probs, y_true)?;
-                Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
+                Ok(run(pred, &t, input, Some(grad)))
             }
         }
     };
-}
-
-/// What the model's output is, for a loss that may take logits.
-fn input(from_logits: bool) -> Input {
-    if from_logits {
-        Input::Logits
-    } else {
-        Input::Probs
-    }
 }
 
 impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
@@ -269,18 +248,6 @@ impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
 pub struct SparseCategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
-}
-
-impl SparseCategoricalCrossentropy {
-    /// From probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        SparseCategoricalCrossentropy { from_logits: true }
-    }
 }
 
 const SPARSE: &str = "sparse_categorical_crossentropy";

@@ -1,6 +1,6 @@
 //! The `Loss` trait and the fused-gradient protocol.
 
-use ndarray::{ArrayViewD, IxDyn};
+use ndarray::{ArrayViewD, IxDyn, Zip};
 use neurite_tensor::{Activation, Float, Tensor};
 
 use crate::{LossConfig, LossError, Result};
@@ -153,4 +153,64 @@ pub(crate) fn check_same_shape<F: Float>(
         });
     }
     Ok(())
+}
+
+/// What a cross-entropy's predictions are: probabilities, logits, or the probabilities of the
+/// output activation the loss fuses with (its gradient is then w.r.t. the logits).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Input {
+    Probs,
+    Logits,
+    FusedProbs,
+}
+
+impl Input {
+    /// The predictions of a loss with or without `from_logits`.
+    pub(crate) fn of(from_logits: bool) -> Self {
+        if from_logits {
+            Input::Logits
+        } else {
+            Input::Probs
+        }
+    }
+
+    /// The predictions of the fused gradient: none for a loss that already takes logits.
+    pub(crate) fn fused(loss: &'static str, from_logits: bool) -> Result<Self> {
+        if from_logits {
+            return Err(LossError::NotFusable {
+                loss,
+                activation: String::from("(from_logits: the output already is the logits)"),
+            });
+        }
+        Ok(Input::FusedProbs)
+    }
+}
+
+/// The mean over all elements of `element(p, t) = (loss, d loss / d p)`; with `grad`, the
+/// derivatives divided by the element count go there. Shapes are checked by the caller.
+pub(crate) fn mean_elementwise<F: Float>(
+    y_pred: ArrayViewD<'_, F>,
+    y_true: ArrayViewD<'_, F>,
+    grad: Option<&mut Tensor<F>>,
+    element: impl Fn(F, F) -> (F, F),
+) -> F {
+    let count = F::from_usize(y_pred.len());
+    let mut total = F::zero();
+    match grad {
+        Some(grad) => {
+            ensure_shape(grad, y_pred.shape());
+            Zip::from(grad)
+                .and(&y_pred)
+                .and(&y_true)
+                .for_each(|g, &p, &t| {
+                    let (l, d) = element(p, t);
+                    total += l;
+                    *g = d / count;
+                });
+        }
+        None => Zip::from(&y_pred)
+            .and(&y_true)
+            .for_each(|&p, &t| total += element(p, t).0),
+    }
+    total / count
 }
