@@ -2,11 +2,11 @@
 //! sigmoid gradient.
 
 use ndarray::ArrayViewD;
-use neurite_tensor::{Activation, Float, Tensor};
+use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loss::{Input, check_same_shape, mean_elementwise};
-use crate::{Loss, LossConfig, LossError, Result};
+use crate::loss::{Input, check_same_shape, impl_cross_entropy, mean_elementwise};
+use crate::{LossError, Result};
 
 /// Keras' clipping epsilon for probabilities.
 pub const EPSILON: f64 = 1e-7;
@@ -42,18 +42,6 @@ pub(crate) fn clip_probability<F: neurite_tensor::Float>(p: F) -> F {
 pub struct BinaryCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
-}
-
-impl BinaryCrossentropy {
-    /// From probabilities (`from_logits = false`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        BinaryCrossentropy { from_logits: true }
-    }
 }
 
 const NAME: &str = "binary_crossentropy";
@@ -109,43 +97,9 @@ fn run<F: Float>(
     Ok(mean_elementwise(y_pred, y_true, grad, element))
 }
 
-impl<F: Float> Loss<F> for BinaryCrossentropy {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn config(&self) -> LossConfig {
-        LossConfig::BinaryCrossentropy(*self)
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        run(y_pred, y_true, Input::of(self.from_logits), None)
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        run(y_pred, y_true, Input::of(self.from_logits), Some(grad))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Sigmoid)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        run(
-            probs,
-            y_true,
-            Input::fused(NAME, self.from_logits)?,
-            Some(grad),
-        )
-    }
-}
+impl_cross_entropy!(
+    BinaryCrossentropy,
+    NAME,
+    Sigmoid,
+    |y_pred, y_true, input, grad| run(y_pred, y_true, input, grad)
+);

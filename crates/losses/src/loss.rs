@@ -214,3 +214,69 @@ pub(crate) fn mean_elementwise<F: Float>(
     }
     total / count
 }
+
+/// Implements [`Loss`] for a cross-entropy `$ty` (a `Copy` struct with `from_logits`, saved as
+/// `LossConfig::$ty`) named `$name` that fuses with the output activation `$activation`, and
+/// its constructors `new` (from probabilities) and `from_logits`. The loss, its gradient and
+/// the fused gradient are one computation, `$body`, of the predictions `$p`, the targets `$t`,
+/// what the predictions are (`$input`, an [`Input`]) and the gradient buffer `$grad` (`None`
+/// for the loss alone).
+macro_rules! impl_cross_entropy {
+    ($ty:ident, $name:expr, $activation:ident, |$p:ident, $t:ident, $input:ident, $grad:ident| $body:expr) => {
+        impl $ty {
+            /// From probabilities.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// From logits.
+            pub fn from_logits() -> Self {
+                $ty { from_logits: true }
+            }
+        }
+
+        impl<F: neurite_tensor::Float> $crate::Loss<F> for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn config(&self) -> $crate::LossConfig {
+                $crate::LossConfig::$ty(*self)
+            }
+
+            fn loss(&self, $p: ArrayViewD<'_, F>, $t: ArrayViewD<'_, F>) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::of(self.from_logits);
+                let $grad: Option<&mut neurite_tensor::Tensor<F>> = None;
+                $body
+            }
+
+            fn gradient(
+                &self,
+                $p: ArrayViewD<'_, F>,
+                $t: ArrayViewD<'_, F>,
+                grad: &mut neurite_tensor::Tensor<F>,
+            ) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::of(self.from_logits);
+                let $grad = Some(grad);
+                $body
+            }
+
+            fn fused_activation(&self) -> Option<neurite_tensor::Activation> {
+                (!self.from_logits).then_some(neurite_tensor::Activation::$activation)
+            }
+
+            fn gradient_wrt_logits(
+                &self,
+                $p: ArrayViewD<'_, F>,
+                $t: ArrayViewD<'_, F>,
+                grad: &mut neurite_tensor::Tensor<F>,
+            ) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::fused($name, self.from_logits)?;
+                let $grad = Some(grad);
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use impl_cross_entropy;
