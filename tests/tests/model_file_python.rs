@@ -7,6 +7,7 @@ use std::process::Command;
 
 use neurite_layers::{Sequential, SequentialConfig, models};
 use neurite_tensor::Float;
+use neurite_testing::{probe, require};
 use neurite_train::model_file::NetworkFile;
 use sha2::{Digest, Sha256};
 
@@ -88,12 +89,10 @@ fn check<F: Float>(python: &str, name: &str, model: &Sequential<F>, dtype: &str)
 
 #[test]
 fn python_safetensors_reads_every_tensor() {
-    let Some(python) = neurite_testing::require(
+    let python = require!(
         "python_safetensors_reads_every_tensor",
-        neurite_testing::probe::python_safetensors(),
-    ) else {
-        return;
-    };
+        probe::python_safetensors()
+    );
     check(
         &python,
         "every_layer",

@@ -3,17 +3,16 @@
 //! message, when `python3` cannot import numpy, onnx and onnxruntime; fails under CI, which
 //! installs them.
 
+use neurite_testing::{probe, require};
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn onnx_checker_and_onnxruntime_agree_with_neurite() {
-    let Some(python) = neurite_testing::require(
+    let python = require!(
         "onnx_checker_and_onnxruntime_agree_with_neurite",
-        neurite_testing::probe::onnxruntime(),
-    ) else {
-        return;
-    };
+        probe::onnxruntime()
+    );
     let dir = tempfile::tempdir().unwrap();
     neurite_onnx::samples::write_reference_set(dir.path(), 6, 21).unwrap();
     let script =

@@ -45,28 +45,15 @@ impl BatchConfig {
         }
     }
 
-    /// Sets the shuffle seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Turns per-epoch shuffling on or off.
-    pub fn shuffle(mut self, shuffle: bool) -> Self {
-        self.shuffle = shuffle;
-        self
-    }
-
-    /// Drops (or keeps) the last, smaller batch.
-    pub fn drop_last(mut self, drop_last: bool) -> Self {
-        self.drop_last = drop_last;
-        self
-    }
-
-    /// Sets how many batches the producer prepares ahead.
-    pub fn prefetch(mut self, prefetch: usize) -> Self {
-        self.prefetch = prefetch;
-        self
+    neurite_tensor::builder_setters! {
+        /// Sets the shuffle seed.
+        seed: u64,
+        /// Turns per-epoch shuffling on or off.
+        shuffle: bool,
+        /// Drops (or keeps) the last, smaller batch.
+        drop_last: bool,
+        /// Sets how many batches the producer prepares ahead.
+        prefetch: usize,
     }
 
     /// The sample order of `epoch` over `len` samples: a seeded permutation, or `0..len`

@@ -116,10 +116,9 @@ impl Downloader {
         self
     }
 
-    /// Pause between two attempts on the same mirror.
-    pub fn retry_pause(mut self, pause: Duration) -> Self {
-        self.retry_pause = pause;
-        self
+    neurite_tensor::builder_setters! {
+        /// Pause between two attempts on the same mirror.
+        retry_pause: Duration,
     }
 
     /// Connection and whole-transfer timeouts.
@@ -138,10 +137,9 @@ impl Downloader {
         self
     }
 
-    /// Refuses bodies longer than `max_bytes` (a misbehaving server cannot fill the disk).
-    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
-        self.max_bytes = max_bytes;
-        self
+    neurite_tensor::builder_setters! {
+        /// Refuses bodies longer than `max_bytes` (a misbehaving server cannot fill the disk).
+        max_bytes: u64,
     }
 
     /// Makes sure `dir` holds a verified copy of every file of `dataset`, creating `dir` if needed.

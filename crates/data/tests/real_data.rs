@@ -1,6 +1,7 @@
 //! The real files: the MNIST test set bundled in this crate, and Fashion-MNIST from
 //! Debian's `dataset-fashion-mnist` when it is installed (CI installs it).
 
+use neurite_testing::{probe, require};
 use std::path::{Path, PathBuf};
 
 use neurite_data::{
@@ -166,12 +167,10 @@ fn the_search_order_prefers_the_explicit_root() {
 
 #[test]
 fn fashion_mnist_from_debian_all_70k() {
-    let Some(debian) = neurite_testing::require(
+    let debian = require!(
         "fashion_mnist_from_debian_all_70k",
-        neurite_testing::probe::debian_fashion_mnist(),
-    ) else {
-        return;
-    };
+        probe::debian_fashion_mnist()
+    );
     let resolver = only(Path::new("/nonexistent")).system_root("/usr/share/datasets");
     let train = resolver.load(&FASHION_MNIST, Split::Train).unwrap();
     let test = resolver.load(&FASHION_MNIST, Split::Test).unwrap();

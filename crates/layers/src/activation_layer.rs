@@ -6,8 +6,10 @@ use neurite_tensor::{Float, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
-use crate::layer::{activation_fingerprint, check_batch, check_grad, empty, ensure_shape};
-use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::layer::{
+    activation_fingerprint, check_backward, check_batch, empty, ensure_shape, layer_identity,
+};
+use crate::{Activation, Backward, Layer, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`ActivationLayer`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,17 +116,7 @@ fn describe(cfg: &ActivationConfig) -> String {
 }
 
 impl<F: Float> Layer<F> for ActivationLayer<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Activation"
-    }
+    layer_identity!("Activation", Activation);
 
     fn default_name(&self) -> &'static str {
         self.cfg.activation.name()
@@ -132,10 +124,6 @@ impl<F: Float> Layer<F> for ActivationLayer<F> {
 
     fn describe(&self) -> String {
         describe(&self.cfg)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Activation(self.cfg.clone())
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
@@ -183,10 +171,7 @@ impl<F: Float> Layer<F> for ActivationLayer<F> {
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let describe = || describe(&self.cfg);
-        if !self.cached {
-            return Err(LayerError::NoForwardCache { layer: describe() });
-        }
-        check_grad(&describe, d_output.shape(), self.y.shape())?;
+        check_backward(&describe, self.cached, d_output.shape(), self.y.shape())?;
         if !opts.need_input_grad {
             return Ok(());
         }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::fmt_batch_shape;
 use crate::footprint::product;
-use crate::layer::{check_batch, check_grad, empty, ensure_shape};
-use crate::{Backward, Footprint, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::layer::{check_backward, check_batch, empty, ensure_shape, layer_identity};
+use crate::{Backward, Footprint, Layer, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`BatchNormalization`] (Keras names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,16 +93,12 @@ impl<F: Float> BatchNormalization<F> {
         }
     }
 
-    /// Sets the momentum of the running statistics.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.cfg.momentum = momentum;
-        self
-    }
-
-    /// Sets epsilon.
-    pub fn epsilon(mut self, epsilon: f64) -> Self {
-        self.cfg.epsilon = epsilon;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the momentum of the running statistics.
+        momentum: f64,
+        /// Sets epsilon.
+        epsilon: f64,
     }
 }
 
@@ -116,28 +112,14 @@ fn describe(cfg: &BatchNormConfig) -> String {
 }
 
 impl<F: Float> Layer<F> for BatchNormalization<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "BatchNormalization"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "batch_normalization"
-    }
+    layer_identity!(
+        "BatchNormalization",
+        "batch_normalization",
+        BatchNormalization
+    );
 
     fn describe(&self) -> String {
         describe(&self.cfg)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::BatchNormalization(self.cfg.clone())
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
@@ -261,10 +243,7 @@ impl<F: Float> Layer<F> for BatchNormalization<F> {
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let describe = || describe(&self.cfg);
-        if !self.cached {
-            return Err(LayerError::NoForwardCache { layer: describe() });
-        }
-        check_grad(&describe, d_output.shape(), self.y.shape())?;
+        check_backward(&describe, self.cached, d_output.shape(), self.y.shape())?;
         let (n, c, s) = as_ncs(d_output.shape());
         let d_y = d_output.as_standard_layout();
         let d_y = d_y

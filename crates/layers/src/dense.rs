@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
 use crate::footprint::product;
-use crate::layer::{activation_fingerprint, check_batch, check_grad, empty, ensure_shape};
-use crate::{Activation, Backward, Footprint, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::layer::{
+    activation_fingerprint, check_backward, check_batch, empty, ensure_shape, layer_identity,
+};
+use crate::{Activation, Backward, Footprint, Layer, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`Dense`] (Keras field names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,28 +114,16 @@ impl<F: Float> Dense<F> {
         }
     }
 
-    /// Sets the fused activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.cfg.activation = activation;
-        self
-    }
-
-    /// Enables or disables the bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.cfg.use_bias = use_bias;
-        self
-    }
-
-    /// Sets the weight initializer.
-    pub fn kernel_initializer(mut self, init: Initializer) -> Self {
-        self.cfg.kernel_initializer = init;
-        self
-    }
-
-    /// Sets the bias initializer.
-    pub fn bias_initializer(mut self, init: Initializer) -> Self {
-        self.cfg.bias_initializer = init;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the fused activation.
+        activation: Activation,
+        /// Enables or disables the bias.
+        use_bias: bool,
+        /// Sets the weight initializer.
+        kernel_initializer: Initializer,
+        /// Sets the bias initializer.
+        bias_initializer: Initializer,
     }
 
     /// Names the layer.
@@ -153,28 +143,10 @@ impl<F: Float> Dense<F> {
 }
 
 impl<F: Float> Layer<F> for Dense<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Dense"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "dense"
-    }
+    layer_identity!("Dense", "dense", Dense);
 
     fn describe(&self) -> String {
         describe(&self.cfg)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Dense(self.cfg.clone())
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
@@ -296,10 +268,7 @@ impl<F: Float> Layer<F> for Dense<F> {
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let describe = || describe(&self.cfg);
-        if !self.cached {
-            return Err(LayerError::NoForwardCache { layer: describe() });
-        }
-        check_grad(&describe, d_output.shape(), self.y.shape())?;
+        check_backward(&describe, self.cached, d_output.shape(), self.y.shape())?;
         // With no activation to undo (or when the loss already gave d/dlogits), d_z is d_y.
         let d_z = if opts.from_logits || self.cfg.activation == Activation::Linear {
             d_output

@@ -9,8 +9,8 @@ use ndarray::{ArrayViewD, Zip};
 use neurite_tensor::{Float, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::layer::{check_batch, check_grad, empty, ensure_shape};
-use crate::{Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::layer::{check_backward, check_batch, empty, ensure_shape, layer_identity};
+use crate::{Backward, Layer, LayerError, Mode, Result};
 
 /// Hyper-parameters of [`Dropout`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,28 +77,10 @@ impl<F: Float> Dropout<F> {
 }
 
 impl<F: Float> Layer<F> for Dropout<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Dropout"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "dropout"
-    }
+    layer_identity!("Dropout", "dropout", Dropout);
 
     fn describe(&self) -> String {
         format!("Dropout({}) '{}'", self.cfg.rate, self.cfg.name)
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Dropout(self.cfg.clone())
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
@@ -161,10 +143,7 @@ impl<F: Float> Layer<F> for Dropout<F> {
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let cfg = &self.cfg;
         let describe = || format!("Dropout({}) '{}'", cfg.rate, cfg.name);
-        if !self.cached {
-            return Err(LayerError::NoForwardCache { layer: describe() });
-        }
-        check_grad(&describe, d_output.shape(), self.y.shape())?;
+        check_backward(&describe, self.cached, d_output.shape(), self.y.shape())?;
         if opts.need_input_grad {
             ensure_shape(&mut self.d_x, d_output.shape());
             Zip::from(&mut self.d_x)

@@ -239,3 +239,49 @@ pub(crate) fn check_grad(
     }
     Ok(())
 }
+
+/// The [`Layer`] methods that say what a built-in layer is, the same in every one: `name` and
+/// `set_name` read and write the name in its configuration `self.cfg`, `class_name` and
+/// `default_name` are its Keras class and name stem, and `config` wraps a copy of `self.cfg` in
+/// its [`LayerConfig`] variant. Without a stem, the layer writes `default_name` itself.
+macro_rules! layer_identity {
+    ($class:literal, $stem:literal, $variant:ident) => {
+        layer_identity!($class, $variant);
+
+        fn default_name(&self) -> &'static str {
+            $stem
+        }
+    };
+    ($class:literal, $variant:ident) => {
+        fn name(&self) -> &str {
+            &self.cfg.name
+        }
+
+        fn set_name(&mut self, name: &str) {
+            self.cfg.name = name.to_string();
+        }
+
+        fn class_name(&self) -> &'static str {
+            $class
+        }
+
+        fn config(&self) -> $crate::LayerConfig {
+            $crate::LayerConfig::$variant(self.cfg.clone())
+        }
+    };
+}
+pub(crate) use layer_identity;
+
+/// Checks that a backward pass may run: the last forward was in `Mode::Train` (`cached`), and
+/// the incoming gradient has the shape of that forward's output.
+pub(crate) fn check_backward(
+    layer: &dyn Fn() -> String,
+    cached: bool,
+    got: &[usize],
+    output: &[usize],
+) -> Result<()> {
+    if !cached {
+        return Err(crate::LayerError::NoForwardCache { layer: layer() });
+    }
+    check_grad(layer, got, output)
+}

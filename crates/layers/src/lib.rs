@@ -54,7 +54,6 @@ mod activation_layer;
 mod batch_norm;
 mod config;
 mod conv2d;
-mod conv2d_params;
 mod debug;
 mod dense;
 mod dropout;

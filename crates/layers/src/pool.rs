@@ -8,8 +8,8 @@ use neurite_tensor::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
-use crate::layer::{check_batch, check_grad, empty, ensure_shape, fingerprint};
-use crate::{Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::layer::{check_batch, check_grad, empty, ensure_shape, fingerprint, layer_identity};
+use crate::{Backward, Layer, LayerError, Mode, Result};
 
 /// Hyper-parameters of a pooling window (Keras field names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,10 +114,10 @@ impl<F: Float> MaxPooling2D<F> {
         self
     }
 
-    /// Sets the padding.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.cfg.padding = padding;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the padding.
+        padding: Padding,
     }
 }
 
@@ -125,28 +125,10 @@ impl<F: Float> MaxPooling2D<F> {
 /// shape, build): they differ only in their class and in the kernel `forward`/`backward` run.
 macro_rules! pool_plumbing {
     ($class:literal, $stem:literal, $variant:ident) => {
-        fn name(&self) -> &str {
-            &self.cfg.name
-        }
-
-        fn set_name(&mut self, name: &str) {
-            self.cfg.name = name.to_string();
-        }
-
-        fn class_name(&self) -> &'static str {
-            $class
-        }
-
-        fn default_name(&self) -> &'static str {
-            $stem
-        }
+        layer_identity!($class, $stem, $variant);
 
         fn describe(&self) -> String {
             describe($class, &self.cfg)
-        }
-
-        fn config(&self) -> LayerConfig {
-            LayerConfig::$variant(self.cfg.clone())
         }
 
         fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
@@ -266,10 +248,10 @@ impl<F: Float> AveragePooling2D<F> {
         self
     }
 
-    /// Sets the padding.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.cfg.padding = padding;
-        self
+    neurite_tensor::builder_setters! {
+        in cfg;
+        /// Sets the padding.
+        padding: Padding,
     }
 }
 
@@ -369,25 +351,11 @@ impl<F: Float> GlobalAveragePooling2D<F> {
 }
 
 impl<F: Float> Layer<F> for GlobalAveragePooling2D<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "GlobalAveragePooling2D"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "global_average_pooling2d"
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::GlobalAveragePooling2D(self.cfg.clone())
-    }
+    layer_identity!(
+        "GlobalAveragePooling2D",
+        "global_average_pooling2d",
+        GlobalAveragePooling2D
+    );
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
         match input_shape {

@@ -5,9 +5,9 @@ use neurite_tensor::{Float, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::fmt_batch_shape;
-use crate::layer::{check_batch, check_grad, empty, ensure_shape};
+use crate::layer::{check_batch, check_grad, empty, ensure_shape, layer_identity};
 use crate::pool::NameConfig;
-use crate::{Backward, Layer, LayerConfig, LayerError, Mode, Result};
+use crate::{Backward, Layer, LayerError, Mode, Result};
 
 /// Copies `x` into `buf` reshaped to `shape` (row-major), reusing `buf`'s allocation.
 fn copy_reshaped<F: Float>(buf: &mut Tensor<F>, x: ArrayViewD<'_, F>, shape: &[usize]) {
@@ -108,25 +108,7 @@ impl<F: Float> Flatten<F> {
 }
 
 impl<F: Float> Layer<F> for Flatten<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Flatten"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "flatten"
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Flatten(self.cfg.clone())
-    }
+    layer_identity!("Flatten", "flatten", Flatten);
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
         Ok(vec![
@@ -203,25 +185,7 @@ impl<F: Float> Reshape<F> {
 }
 
 impl<F: Float> Layer<F> for Reshape<F> {
-    fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    fn set_name(&mut self, name: &str) {
-        self.cfg.name = name.to_string();
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Reshape"
-    }
-
-    fn default_name(&self) -> &'static str {
-        "reshape"
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Reshape(self.cfg.clone())
-    }
+    layer_identity!("Reshape", "reshape", Reshape);
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
         let target = &self.cfg.target_shape;

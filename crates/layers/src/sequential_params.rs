@@ -1,10 +1,11 @@
-//! What a model file is checked against before anything is built: every parameter the model
-//! will have ([`Sequential::param_shapes`]) and whether it fits its memory limit
+//! The parameters of a [`Sequential`]: by full name (`dense.weight`), their gradients and
+//! counts, and what a model file is checked against before anything is built: every parameter
+//! the model will have ([`Sequential::param_shapes`]) and whether it fits its memory limit
 //! ([`Sequential::check_size`]).
 
-use neurite_tensor::Float;
+use neurite_tensor::{Float, Param, Tensor};
 
-use crate::{Result, Sequential};
+use crate::{LayerError, Result, Sequential};
 
 impl<F: Float> Sequential<F> {
     /// Refuses, naming the layer, a model too large for its memory limit for `input_shape`
@@ -50,5 +51,125 @@ impl<F: Float> Sequential<F> {
                     .map(|(param, shape)| (format!("{}.{param}", layer.name()), shape))
             })
             .collect()
+    }
+
+    /// Clears every parameter's gradient.
+    pub fn zero_grad(&mut self) {
+        for layer in self.layers_mut() {
+            for p in layer.params_mut() {
+                p.zero_grad();
+            }
+        }
+    }
+
+    /// Every parameter and state tensor with its full name (`conv2d.weight`, `dense_1.bias`,
+    /// `batch_normalization.moving_mean`), in layer order. Non-trainable state is included
+    /// (`Param::is_trainable` tells them apart).
+    pub fn params(&self) -> Vec<(String, &Param<F>)> {
+        self.layers()
+            .iter()
+            .flat_map(|l| {
+                l.params()
+                    .into_iter()
+                    .map(move |p| (full_param_name(l.name(), p.name()), p))
+            })
+            .collect()
+    }
+
+    /// Every parameter mutably, with its full name (what optimizers iterate over).
+    pub fn params_mut(&mut self) -> Vec<(String, &mut Param<F>)> {
+        self.layers_mut()
+            .iter_mut()
+            .flat_map(|l| {
+                let name = l.name().to_string();
+                l.params_mut().into_iter().map(move |p| {
+                    let full = full_param_name(&name, p.name());
+                    (full, p)
+                })
+            })
+            .collect()
+    }
+
+    /// Every parameter mutably, without building name strings: what a training step hands to
+    /// the optimizer. After `build`, each `Param::name()` is already the full name.
+    pub fn param_refs_mut(&mut self) -> Vec<&mut Param<F>> {
+        self.layers_mut()
+            .iter_mut()
+            .flat_map(|l| l.params_mut())
+            .collect()
+    }
+
+    /// The parameter called `name` (`dense.weight`).
+    ///
+    /// # Errors
+    /// [`LayerError::UnknownParam`] listing the names that exist.
+    pub fn param(&self, name: &str) -> Result<&Param<F>> {
+        let params = self.params();
+        let known = || {
+            params
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match params.iter().find(|(n, _)| n == name) {
+            Some((_, p)) => Ok(p),
+            None => Err(LayerError::UnknownParam {
+                name: name.to_string(),
+                known: known(),
+            }),
+        }
+    }
+
+    /// Replaces the value of parameter `name` (model loading). The shape must match.
+    ///
+    /// # Errors
+    /// [`LayerError::UnknownParam`] or [`LayerError::ParamShape`]; nothing changes on error.
+    pub fn set_param(&mut self, name: &str, value: Tensor<F>) -> Result<()> {
+        let known = self
+            .params()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut params = self.params_mut();
+        let Some((_, p)) = params.iter_mut().find(|(n, _)| n == name) else {
+            return Err(LayerError::UnknownParam {
+                name: name.to_string(),
+                known,
+            });
+        };
+        if p.value().shape() != value.shape() {
+            return Err(LayerError::ParamShape {
+                name: name.to_string(),
+                expected: p.value().shape().to_vec(),
+                got: value.shape().to_vec(),
+            });
+        }
+        p.assign(value);
+        Ok(())
+    }
+
+    /// `(total, trainable)` scalar counts over all parameters and state.
+    pub fn param_count(&self) -> (usize, usize) {
+        self.params()
+            .iter()
+            .fold((0, 0), |(all, trainable), (_, p)| {
+                (
+                    all + p.len(),
+                    trainable + if p.is_trainable() { p.len() } else { 0 },
+                )
+            })
+    }
+}
+
+/// `<layer>.<param>`, whether `param` is the layer-local name (`weight`) or already the full one.
+pub(crate) fn full_param_name(layer: &str, param: &str) -> String {
+    match param
+        .strip_prefix(layer)
+        .and_then(|rest| rest.strip_prefix('.'))
+    {
+        Some(_) => param.to_string(),
+        None => format!("{layer}.{param}"),
     }
 }

@@ -212,11 +212,7 @@ fn gradients_accumulate_until_zeroed() {
 #[test]
 fn dropout_masks_depend_only_on_the_seed() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        neurite_testing::with_threads(threads, || {
             let mut model = models::mlp::<f32>(11);
             let x = ArrayD::<f32>::ones(vec![8, 1, 28, 28]);
             let mut outs = Vec::new();
@@ -329,11 +325,7 @@ fn conv2d_matches_a_plain_loop() {
 #[test]
 fn cnn_gradients_do_not_depend_on_the_thread_count() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        neurite_testing::with_threads(threads, || {
             let mut model = models::cnn::<f32>(4);
             let mut rng = Rng::new(3);
             let x = ArrayD::from_shape_simple_fn(IxDyn(&[20, 1, 28, 28]), || rng.next_f32());

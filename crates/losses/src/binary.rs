@@ -1,12 +1,12 @@
 //! Binary cross-entropy, from probabilities (clipped like Keras) or from logits, with the fused
 //! sigmoid gradient.
 
-use ndarray::{ArrayViewD, Zip};
-use neurite_tensor::{Activation, Float, Tensor};
+use ndarray::ArrayViewD;
+use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loss::{check_same_shape, ensure_shape};
-use crate::{Loss, LossConfig, LossError, Result};
+use crate::loss::{Input, check_same_shape, impl_cross_entropy, mean_elementwise};
+use crate::{LossError, Result};
 
 /// Keras' clipping epsilon for probabilities.
 pub const EPSILON: f64 = 1e-7;
@@ -44,25 +44,6 @@ pub struct BinaryCrossentropy {
     pub from_logits: bool,
 }
 
-impl BinaryCrossentropy {
-    /// From probabilities (`from_logits = false`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        BinaryCrossentropy { from_logits: true }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Input {
-    Probs,
-    Logits,
-    FusedProbs,
-}
-
 const NAME: &str = "binary_crossentropy";
 
 fn run<F: Float>(
@@ -86,7 +67,6 @@ fn run<F: Float>(
             reason: String::from("binary targets must be probabilities in [0, 1]"),
         });
     }
-    let count = F::from_usize(y_pred.len());
     let (eps, one) = (F::from_f64(EPSILON), F::one());
     // (loss, d loss / d input) for one element.
     let element = |p: F, t: F| -> (F, F) {
@@ -114,74 +94,12 @@ fn run<F: Float>(
             }
         }
     };
-    let mut total = F::zero();
-    match grad {
-        Some(grad) => {
-            ensure_shape(grad, y_pred.shape());
-            Zip::from(grad)
-                .and(&y_pred)
-                .and(&y_true)
-                .for_each(|g, &p, &t| {
-                    let (l, d) = element(p, t);
-                    total += l;
-                    *g = d / count;
-                });
-        }
-        None => Zip::from(&y_pred)
-            .and(&y_true)
-            .for_each(|&p, &t| total += element(p, t).0),
-    }
-    Ok(total / count)
+    Ok(mean_elementwise(y_pred, y_true, grad, element))
 }
 
-impl BinaryCrossentropy {
-    fn input(&self) -> Input {
-        if self.from_logits {
-            Input::Logits
-        } else {
-            Input::Probs
-        }
-    }
-}
-
-impl<F: Float> Loss<F> for BinaryCrossentropy {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn config(&self) -> LossConfig {
-        LossConfig::BinaryCrossentropy(*self)
-    }
-
-    fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-        run(y_pred, y_true, self.input(), None)
-    }
-
-    fn gradient(
-        &self,
-        y_pred: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        run(y_pred, y_true, self.input(), Some(grad))
-    }
-
-    fn fused_activation(&self) -> Option<Activation> {
-        (!self.from_logits).then_some(Activation::Sigmoid)
-    }
-
-    fn gradient_wrt_logits(
-        &self,
-        probs: ArrayViewD<'_, F>,
-        y_true: ArrayViewD<'_, F>,
-        grad: &mut Tensor<F>,
-    ) -> Result<F> {
-        if self.from_logits {
-            return Err(LossError::NotFusable {
-                loss: NAME,
-                activation: String::from("(from_logits: the output already is the logits)"),
-            });
-        }
-        run(probs, y_true, Input::FusedProbs, Some(grad))
-    }
-}
+impl_cross_entropy!(
+    BinaryCrossentropy,
+    NAME,
+    Sigmoid,
+    |y_pred, y_true, input, grad| run(y_pred, y_true, input, grad)
+);

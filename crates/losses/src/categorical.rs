@@ -7,19 +7,12 @@
 //! expression from the probabilities, `(p * sum(t) - t) / N` (`(p - y) / N` for one-hot rows).
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Axis, Ix2};
-use neurite_tensor::{Activation, Float, Tensor};
+use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::binary::{EPSILON, clip_probability};
-use crate::loss::{check_finite_targets, ensure_shape};
-use crate::{Loss, LossConfig, LossError, Result};
-
-#[derive(Clone, Copy, PartialEq)]
-enum Input {
-    Probs,
-    Logits,
-    FusedProbs,
-}
+use crate::loss::{Input, check_finite_targets, ensure_shape, impl_cross_entropy};
+use crate::{LossError, Result};
 
 /// The targets of one batch: probability rows, or one integer label per row.
 enum Targets<'a, F> {
@@ -142,18 +135,6 @@ pub struct CategoricalCrossentropy {
     pub from_logits: bool,
 }
 
-impl CategoricalCrossentropy {
-    /// From probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        CategoricalCrossentropy { from_logits: true }
-    }
-}
-
 const CCE: &str = "categorical_crossentropy";
 
 fn cce_inputs<'a, F: Float>(
@@ -193,68 +174,15 @@ fn cce_inputs<'a, F: Float>(
 }
 
 // The two categorical losses are one computation (`run`) over two ways of reading targets.
-/// Implements [`Loss`] for a categorical loss `$ty` (a struct with `from_logits`) named `$name`
-/// whose targets `$inputs` reads: the same softmax cross-entropy, its gradient and its fused
-/// gradient for both.
-macro_rules! impl_cross_entropy {
-    ($ty:ident, $name:ident, $inputs:ident) => {
-        impl<F: Float> Loss<F> for $ty {
-            fn name(&self) -> &'static str {
-                $name
-            }
-
-            fn config(&self) -> LossConfig {
-                LossConfig::$ty(*self)
-            }
-
-            fn loss(&self, y_pred: ArrayViewD<'_, F>, y_true: ArrayViewD<'_, F>) -> Result<F> {
-                let (pred, t) = $inputs(y_pred, y_true)?;
-                Ok(run(pred, &t, input(self.from_logits), None))
-            }
-
-            fn gradient(
-                &self,
-                y_pred: ArrayViewD<'_, F>,
-                y_true: ArrayViewD<'_, F>,
-                grad: &mut Tensor<F>,
-            ) -> Result<F> {
-                let (pred, t) = $inputs(y_pred, y_true)?;
-                Ok(run(pred, &t, input(self.from_logits), Some(grad)))
-            }
-
-            fn fused_activation(&self) -> Option<Activation> {
-                (!self.from_logits).then_some(Activation::Softmax)
-            }
-
-            fn gradient_wrt_logits(
-                &self,
-                probs: ArrayViewD<'_, F>,
-                y_true: ArrayViewD<'_, F>,
-                grad: &mut Tensor<F>,
-            ) -> Result<F> {
-                if self.from_logits {
-                    return Err(LossError::NotFusable {
-                        loss: $name,
-                        activation: String::from("(from_logits: the output already is the logits)"),
-                    });
-                }
-                let (pred, t) = $inputs(probs, y_true)?;
-                Ok(run(pred, &t, Input::FusedProbs, Some(grad)))
-            }
-        }
-    };
-}
-
-/// What the model's output is, for a loss that may take logits.
-fn input(from_logits: bool) -> Input {
-    if from_logits {
-        Input::Logits
-    } else {
-        Input::Probs
+impl_cross_entropy!(
+    CategoricalCrossentropy,
+    CCE,
+    Softmax,
+    |y_pred, y_true, input, grad| {
+        let (pred, t) = cce_inputs(y_pred, y_true)?;
+        Ok(run(pred, &t, input, grad))
     }
-}
-
-impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
+);
 
 /// Categorical cross-entropy with integer labels `[N]` (or `[N, 1]`) stored as floats.
 ///
@@ -269,18 +197,6 @@ impl_cross_entropy!(CategoricalCrossentropy, CCE, cce_inputs);
 pub struct SparseCategoricalCrossentropy {
     /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
-}
-
-impl SparseCategoricalCrossentropy {
-    /// From probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// From logits.
-    pub fn from_logits() -> Self {
-        SparseCategoricalCrossentropy { from_logits: true }
-    }
 }
 
 const SPARSE: &str = "sparse_categorical_crossentropy";
@@ -334,4 +250,12 @@ fn sparse_inputs<'a, F: Float>(
     Ok((pred, Targets::Labels(labels)))
 }
 
-impl_cross_entropy!(SparseCategoricalCrossentropy, SPARSE, sparse_inputs);
+impl_cross_entropy!(
+    SparseCategoricalCrossentropy,
+    SPARSE,
+    Softmax,
+    |y_pred, y_true, input, grad| {
+        let (pred, t) = sparse_inputs(y_pred, y_true)?;
+        Ok(run(pred, &t, input, grad))
+    }
+);

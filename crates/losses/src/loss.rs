@@ -1,6 +1,6 @@
 //! The `Loss` trait and the fused-gradient protocol.
 
-use ndarray::{ArrayViewD, IxDyn};
+use ndarray::{ArrayViewD, IxDyn, Zip};
 use neurite_tensor::{Activation, Float, Tensor};
 
 use crate::{LossConfig, LossError, Result};
@@ -154,3 +154,129 @@ pub(crate) fn check_same_shape<F: Float>(
     }
     Ok(())
 }
+
+/// What a cross-entropy's predictions are: probabilities, logits, or the probabilities of the
+/// output activation the loss fuses with (its gradient is then w.r.t. the logits).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Input {
+    Probs,
+    Logits,
+    FusedProbs,
+}
+
+impl Input {
+    /// The predictions of a loss with or without `from_logits`.
+    pub(crate) fn of(from_logits: bool) -> Self {
+        if from_logits {
+            Input::Logits
+        } else {
+            Input::Probs
+        }
+    }
+
+    /// The predictions of the fused gradient: none for a loss that already takes logits.
+    pub(crate) fn fused(loss: &'static str, from_logits: bool) -> Result<Self> {
+        if from_logits {
+            return Err(LossError::NotFusable {
+                loss,
+                activation: String::from("(from_logits: the output already is the logits)"),
+            });
+        }
+        Ok(Input::FusedProbs)
+    }
+}
+
+/// The mean over all elements of `element(p, t) = (loss, d loss / d p)`; with `grad`, the
+/// derivatives divided by the element count go there. Shapes are checked by the caller.
+pub(crate) fn mean_elementwise<F: Float>(
+    y_pred: ArrayViewD<'_, F>,
+    y_true: ArrayViewD<'_, F>,
+    grad: Option<&mut Tensor<F>>,
+    element: impl Fn(F, F) -> (F, F),
+) -> F {
+    let count = F::from_usize(y_pred.len());
+    let mut total = F::zero();
+    match grad {
+        Some(grad) => {
+            ensure_shape(grad, y_pred.shape());
+            Zip::from(grad)
+                .and(&y_pred)
+                .and(&y_true)
+                .for_each(|g, &p, &t| {
+                    let (l, d) = element(p, t);
+                    total += l;
+                    *g = d / count;
+                });
+        }
+        None => Zip::from(&y_pred)
+            .and(&y_true)
+            .for_each(|&p, &t| total += element(p, t).0),
+    }
+    total / count
+}
+
+/// Implements [`Loss`] for a cross-entropy `$ty` (a `Copy` struct with `from_logits`, saved as
+/// `LossConfig::$ty`) named `$name` that fuses with the output activation `$activation`, and
+/// its constructors `new` (from probabilities) and `from_logits`. The loss, its gradient and
+/// the fused gradient are one computation, `$body`, of the predictions `$p`, the targets `$t`,
+/// what the predictions are (`$input`, an [`Input`]) and the gradient buffer `$grad` (`None`
+/// for the loss alone).
+macro_rules! impl_cross_entropy {
+    ($ty:ident, $name:expr, $activation:ident, |$p:ident, $t:ident, $input:ident, $grad:ident| $body:expr) => {
+        impl $ty {
+            /// From probabilities.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// From logits.
+            pub fn from_logits() -> Self {
+                $ty { from_logits: true }
+            }
+        }
+
+        impl<F: neurite_tensor::Float> $crate::Loss<F> for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn config(&self) -> $crate::LossConfig {
+                $crate::LossConfig::$ty(*self)
+            }
+
+            fn loss(&self, $p: ArrayViewD<'_, F>, $t: ArrayViewD<'_, F>) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::of(self.from_logits);
+                let $grad: Option<&mut neurite_tensor::Tensor<F>> = None;
+                $body
+            }
+
+            fn gradient(
+                &self,
+                $p: ArrayViewD<'_, F>,
+                $t: ArrayViewD<'_, F>,
+                grad: &mut neurite_tensor::Tensor<F>,
+            ) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::of(self.from_logits);
+                let $grad = Some(grad);
+                $body
+            }
+
+            fn fused_activation(&self) -> Option<neurite_tensor::Activation> {
+                (!self.from_logits).then_some(neurite_tensor::Activation::$activation)
+            }
+
+            fn gradient_wrt_logits(
+                &self,
+                $p: ArrayViewD<'_, F>,
+                $t: ArrayViewD<'_, F>,
+                grad: &mut neurite_tensor::Tensor<F>,
+            ) -> $crate::Result<F> {
+                let $input = $crate::loss::Input::fused($name, self.from_logits)?;
+                let $grad = Some(grad);
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use impl_cross_entropy;

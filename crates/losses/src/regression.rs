@@ -1,11 +1,11 @@
 //! Regression losses: mean squared error, mean absolute error, Huber. All average over every
 //! element (Keras averages the last axis, then the batch: the same number for equal-size rows).
 
-use ndarray::{ArrayViewD, Zip};
+use ndarray::ArrayViewD;
 use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loss::{check_finite_targets, check_same_shape, ensure_shape};
+use crate::loss::{check_finite_targets, check_same_shape, mean_elementwise};
 use crate::{Loss, LossConfig, LossError, Result};
 
 /// Applies `f(error) -> (loss, d loss / d error)` elementwise and averages.
@@ -18,25 +18,7 @@ fn elementwise<F: Float>(
 ) -> Result<F> {
     check_same_shape(name, &y_pred, &y_true)?;
     check_finite_targets(name, &y_true)?;
-    let count = F::from_usize(y_pred.len());
-    let mut total = F::zero();
-    match grad {
-        Some(grad) => {
-            ensure_shape(grad, y_pred.shape());
-            Zip::from(grad)
-                .and(&y_pred)
-                .and(&y_true)
-                .for_each(|g, &p, &t| {
-                    let (l, d) = f(p - t);
-                    total += l;
-                    *g = d / count;
-                });
-        }
-        None => Zip::from(&y_pred)
-            .and(&y_true)
-            .for_each(|&p, &t| total += f(p - t).0),
-    }
-    Ok(total / count)
+    Ok(mean_elementwise(y_pred, y_true, grad, |p, t| f(p - t)))
 }
 
 /// Mean squared error, `mean((p - t)^2)`.

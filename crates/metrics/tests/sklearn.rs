@@ -5,6 +5,7 @@
 
 mod crosscheck;
 
+use neurite_testing::{probe, require};
 use std::path::Path;
 
 /// Enough to hit every degenerate case several times while keeping CI fast (Python is the
@@ -13,12 +14,7 @@ const CASES: usize = 120;
 
 #[test]
 fn metrics_match_scikit_learn() {
-    let Some(python) = neurite_testing::require(
-        "metrics_match_scikit_learn",
-        neurite_testing::probe::sklearn(),
-    ) else {
-        return;
-    };
+    let python = require!("metrics_match_scikit_learn", probe::sklearn());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sk_reference.py");
     let summary = crosscheck::run(CASES, 7, &python, &script).unwrap();
     eprintln!(

@@ -10,6 +10,7 @@ use neurite_layers::{
 use neurite_tensor::{Float, Padding, Param, Window2d};
 
 use crate::graph::{GraphBuilder, attr_float, attr_int, attr_ints};
+use crate::proto::AttributeProto;
 use crate::{OnnxError, Result};
 
 /// Per-sample shapes around one layer (no batch axis).
@@ -128,6 +129,30 @@ fn weights<F: Float>(
     Ok(names)
 }
 
+/// The node `op` (named `<layer>/<op>`) from `x` and the layer's weights, in their
+/// [`Layer::param_shapes`] order, to `out`.
+fn weighted_node<F: Float>(
+    g: &mut GraphBuilder,
+    layer: &dyn Layer<F>,
+    shapes: &Shapes<'_>,
+    op: &str,
+    x: &str,
+    out: &str,
+    attrs: Vec<AttributeProto>,
+) -> Result<()> {
+    let weights = weights(g, layer, shapes.input)?;
+    let inputs: Vec<&str> = std::iter::once(x)
+        .chain(weights.iter().map(String::as_str))
+        .collect();
+    g.node(
+        op,
+        &format!("{}/{op}", layer.name()),
+        &inputs,
+        &[out],
+        attrs,
+    )
+}
+
 fn dense<F: Float>(
     g: &mut GraphBuilder,
     layer: &dyn Layer<F>,
@@ -137,17 +162,9 @@ fn dense<F: Float>(
 ) -> Result<String> {
     let name = layer.name();
     // Dense stores weight as [units, inputs]; Gemm computes x * W^T + b with transB = 1.
-    let mut node_inputs = vec![x.to_string()];
-    node_inputs.extend(weights(g, layer, shapes.input)?);
     let z = format!("{name}/gemm");
-    let refs: Vec<&str> = node_inputs.iter().map(String::as_str).collect();
-    g.node(
-        "Gemm",
-        &format!("{name}/Gemm"),
-        &refs,
-        &[&z],
-        vec![attr_int("transB", 1)],
-    )?;
+    let attrs = vec![attr_int("transB", 1)];
+    weighted_node(g, layer, shapes, "Gemm", x, &z, attrs)?;
     activation(g, name, cfg.activation, &z)
 }
 
@@ -159,15 +176,15 @@ fn conv2d<F: Float>(
     x: &str,
 ) -> Result<String> {
     let name = layer.name();
-    let &[_, h, w] = shapes.input else {
-        return Err(shape_bug(layer, shapes.input, "[channels, height, width]"));
-    };
     let [kh, kw] = cfg.kernel_size;
-    let win = window(layer, (h, w), cfg.kernel_size, cfg.strides, cfg.padding)?;
-    let mut inputs = vec![x.to_string()];
-    inputs.extend(weights(g, layer, shapes.input)?);
+    let win = window(
+        layer,
+        shapes.input,
+        cfg.kernel_size,
+        cfg.strides,
+        cfg.padding,
+    )?;
     let z = format!("{name}/conv");
-    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let attrs = vec![
         attr_ints("kernel_shape", &[kh as i64, kw as i64]),
         attr_ints("strides", &[cfg.strides[0] as i64, cfg.strides[1] as i64]),
@@ -175,7 +192,7 @@ fn conv2d<F: Float>(
         attr_ints("dilations", &[1, 1]),
         attr_int("group", 1),
     ];
-    g.node("Conv", &format!("{name}/Conv"), &refs, &[&z], attrs)?;
+    weighted_node(g, layer, shapes, "Conv", x, &z, attrs)?;
     activation(g, name, cfg.activation, &z)
 }
 
@@ -188,10 +205,7 @@ fn pool<F: Float>(
     x: &str,
 ) -> Result<String> {
     let name = layer.name();
-    let &[_, h, w] = shapes.input else {
-        return Err(shape_bug(layer, shapes.input, "[channels, height, width]"));
-    };
-    let win = window(layer, (h, w), cfg.pool_size, cfg.strides, cfg.padding)?;
+    let win = window(layer, shapes.input, cfg.pool_size, cfg.strides, cfg.padding)?;
     let pads = pads(&win);
     let [kh, kw] = cfg.pool_size;
     // ONNX requires pads smaller than the window; a window lying wholly in the padding (which
@@ -229,21 +243,10 @@ fn batch_norm<F: Float>(
     shapes: &Shapes<'_>,
     x: &str,
 ) -> Result<String> {
-    let name = layer.name();
     // gamma, beta, moving_mean, moving_variance: ONNX's scale, B, input_mean, input_var.
-    let inputs = weights(g, layer, shapes.input)?;
-    let refs: Vec<&str> = std::iter::once(x)
-        .chain(inputs.iter().map(String::as_str))
-        .collect();
-    let out = format!("{name}/normalized");
+    let out = format!("{}/normalized", layer.name());
     let attrs = vec![attr_float("epsilon", cfg.epsilon as f32)];
-    g.node(
-        "BatchNormalization",
-        &format!("{name}/BatchNormalization"),
-        &refs,
-        &[&out],
-        attrs,
-    )?;
+    weighted_node(g, layer, shapes, "BatchNormalization", x, &out, attrs)?;
     Ok(out)
 }
 
@@ -292,15 +295,19 @@ fn gelu(g: &mut GraphBuilder, layer: &str, x: &str) -> Result<String> {
     Ok(out)
 }
 
+/// The window of a convolution or pooling layer over its per-sample input `[C, H, W]`.
 fn window<F: Float>(
     layer: &dyn Layer<F>,
-    input: (usize, usize),
+    input: &[usize],
     kernel: [usize; 2],
     strides: [usize; 2],
     padding: Padding,
 ) -> Result<Window2d> {
+    let &[_, h, w] = input else {
+        return Err(shape_bug(layer, input, "[channels, height, width]"));
+    };
     Window2d::new(
-        input,
+        (h, w),
         (kernel[0], kernel[1]),
         (strides[0], strides[1]),
         padding,

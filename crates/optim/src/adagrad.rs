@@ -4,10 +4,10 @@ use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clip::Clip;
-use crate::core::{Common, Core, Pre, Rule, slot_slices};
+use crate::core::{Pre, Rule, slot_slices};
 use crate::error::{Result, check_non_negative};
 use crate::kernel::for_each;
-use crate::optimizer::impl_optimizer;
+use crate::optimizer::optimizer;
 use crate::schedule::LearningRate;
 use crate::setters::setters;
 
@@ -54,15 +54,6 @@ impl AdagradConfig {
         check_non_negative("Adagrad", "initial_accumulator_value", v, false)?;
         check_non_negative("Adagrad", "epsilon", self.epsilon, true)
     }
-
-    fn common(&self) -> Common<'_> {
-        Common {
-            learning_rate: &self.learning_rate,
-            weight_decay: self.weight_decay,
-            l2: self.l2,
-            clip: self.clip,
-        }
-    }
 }
 
 /// Per-step scalars of Adagrad.
@@ -108,46 +99,23 @@ impl<F: Float> Rule<F> for AdagradConfig {
     }
 }
 
-/// Adagrad (Keras `Adagrad`): see [`AdagradConfig`] for the update.
-///
-/// ```
-/// use ndarray::ArrayD;
-/// use neurite_optim::{Adagrad, Optimizer};
-/// use neurite_tensor::Param;
-///
-/// let mut opt = Adagrad::<f64>::default();
-/// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
-/// w.grad_mut().fill(0.3);
-/// opt.step(&mut [&mut w])?; // acc = 0.1 + 0.09 = 0.19; w -= 1e-3 * 0.3 / sqrt(0.19 + 1e-7)
-/// assert!((w.value()[[0]] - (1.0 - 0.0003 / (0.19f64 + 1e-7).sqrt())).abs() < 1e-15);
-/// # Ok::<(), neurite_optim::OptimError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct Adagrad<F: Float> {
-    config: AdagradConfig,
-    core: Core<F>,
+optimizer! {
+    /// Adagrad (Keras `Adagrad`): see [`AdagradConfig`] for the update.
+    ///
+    /// ```
+    /// use ndarray::ArrayD;
+    /// use neurite_optim::{Adagrad, Optimizer};
+    /// use neurite_tensor::Param;
+    ///
+    /// let mut opt = Adagrad::<f64>::default();
+    /// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
+    /// w.grad_mut().fill(0.3);
+    /// opt.step(&mut [&mut w])?; // acc = 0.1 + 0.09 = 0.19; w -= 1e-3 * 0.3 / sqrt(0.19 + 1e-7)
+    /// assert!((w.value()[[0]] - (1.0 - 0.0003 / (0.19f64 + 1e-7).sqrt())).abs() < 1e-15);
+    /// # Ok::<(), neurite_optim::OptimError>(())
+    /// ```
+    Adagrad(AdagradConfig) as Adagrad
 }
-
-impl<F: Float> Adagrad<F> {
-    /// An Adagrad optimizer; fails on an invalid hyper-parameter.
-    pub fn new(config: AdagradConfig) -> Result<Self> {
-        config.validate()?;
-        let core = Core::new(config.name(), &config, config.common())?;
-        Ok(Adagrad { config, core })
-    }
-}
-
-impl<F: Float> Default for Adagrad<F> {
-    /// Keras' defaults.
-    fn default() -> Self {
-        let config = AdagradConfig::default();
-        let core = Core::new(config.name(), &config, config.common())
-            .expect("the default Adagrad settings are valid");
-        Adagrad { config, core }
-    }
-}
-
-impl_optimizer!(Adagrad, Adagrad);
 
 setters!(Adagrad {
     /// The accumulators' starting value, >= 0 (Keras `initial_accumulator_value`, 0.1).

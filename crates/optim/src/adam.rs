@@ -4,10 +4,10 @@ use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clip::Clip;
-use crate::core::{Common, Core, Pre, Rule, slot_slices};
+use crate::core::{Pre, Rule, slot_slices};
 use crate::error::{Result, check_non_negative, check_range};
 use crate::kernel::for_each;
-use crate::optimizer::impl_optimizer;
+use crate::optimizer::optimizer;
 use crate::schedule::LearningRate;
 use crate::setters::setters;
 
@@ -97,15 +97,6 @@ impl AdamConfig {
         check_range(name, "beta_2", self.beta_2, 0.0, 1.0, true)?;
         check_non_negative(name, "epsilon", self.epsilon, true)
     }
-
-    fn common(&self) -> Common<'_> {
-        Common {
-            learning_rate: &self.learning_rate,
-            weight_decay: self.weight_decay,
-            l2: self.l2,
-            clip: self.clip,
-        }
-    }
 }
 
 /// Per-step scalars of Adam.
@@ -177,36 +168,27 @@ impl<F: Float> Rule<F> for AdamConfig {
     }
 }
 
-/// Adam (Keras `Adam`), and AdamW when `weight_decay` is set: see [`AdamConfig`].
-///
-/// ```
-/// use ndarray::ArrayD;
-/// use neurite_optim::{Adam, Optimizer};
-/// use neurite_tensor::Param;
-///
-/// let mut opt = Adam::<f64>::default();
-/// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
-/// w.grad_mut().fill(2.0);
-/// opt.step(&mut [&mut w])?;
-/// // First step: m = 0.2, v = 0.004, alpha = 1e-3 * sqrt(0.001) / 0.1,
-/// // so w moves by 0.2 * alpha / (sqrt(0.004) + 1e-7) = 1e-3 * (1 - 1.58e-6).
-/// assert!((w.value()[[0]] - (1.0 - 0.001)).abs() < 1e-8);
-/// # Ok::<(), neurite_optim::OptimError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct Adam<F: Float> {
-    config: AdamConfig,
-    core: Core<F>,
+optimizer! {
+    /// Adam (Keras `Adam`), and AdamW when `weight_decay` is set: see [`AdamConfig`].
+    ///
+    /// ```
+    /// use ndarray::ArrayD;
+    /// use neurite_optim::{Adam, Optimizer};
+    /// use neurite_tensor::Param;
+    ///
+    /// let mut opt = Adam::<f64>::default();
+    /// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
+    /// w.grad_mut().fill(2.0);
+    /// opt.step(&mut [&mut w])?;
+    /// // First step: m = 0.2, v = 0.004, alpha = 1e-3 * sqrt(0.001) / 0.1,
+    /// // so w moves by 0.2 * alpha / (sqrt(0.004) + 1e-7) = 1e-3 * (1 - 1.58e-6).
+    /// assert!((w.value()[[0]] - (1.0 - 0.001)).abs() < 1e-8);
+    /// # Ok::<(), neurite_optim::OptimError>(())
+    /// ```
+    Adam(AdamConfig) as Adam
 }
 
 impl<F: Float> Adam<F> {
-    /// An Adam (or AdamW) optimizer; fails on an invalid hyper-parameter.
-    pub fn new(config: AdamConfig) -> Result<Self> {
-        config.validate()?;
-        let core = Core::new(config.name(), &config, config.common())?;
-        Ok(Adam { config, core })
-    }
-
     /// Adam with Keras' defaults and a constant rate.
     pub fn with_learning_rate(learning_rate: f64) -> Result<Self> {
         Self::new(AdamConfig {
@@ -224,18 +206,6 @@ impl<F: Float> Adam<F> {
         })
     }
 }
-
-impl<F: Float> Default for Adam<F> {
-    /// Keras' defaults: rate 1e-3, betas 0.9 and 0.999, epsilon 1e-7.
-    fn default() -> Self {
-        let config = AdamConfig::default();
-        let core = Core::new(config.name(), &config, config.common())
-            .expect("the default Adam settings are valid");
-        Adam { config, core }
-    }
-}
-
-impl_optimizer!(Adam, Adam);
 
 setters!(Adam {
     /// Decay of the first-moment estimate, in [0, 1) (Keras `beta_1`, default 0.9).

@@ -149,9 +149,48 @@ impl OptimizerConfig {
     }
 }
 
-/// Implements [`Optimizer`] for a struct `{ config, core }` whose config is the update rule.
-macro_rules! impl_optimizer {
-    ($ty:ident, $variant:ident) => {
+/// Defines an optimizer `$ty`: the struct `{ config, core }` (with the docs given first) whose
+/// config `$config` is the update rule and whose core holds the state every optimizer shares;
+/// its `new` and its `Default` (Keras' defaults); the shared settings of `$config` (`common`);
+/// and [`Optimizer`] over them, saving its config as `OptimizerConfig::$variant`.
+macro_rules! optimizer {
+    ($(#[$doc:meta])* $ty:ident($config:ident) as $variant:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $ty<F: neurite_tensor::Float> {
+            config: $config,
+            core: $crate::core::Core<F>,
+        }
+
+        impl<F: neurite_tensor::Float> $ty<F> {
+            #[doc = concat!("The `", stringify!($ty), "` optimizer with the settings `config`; fails on an invalid hyper-parameter.")]
+            pub fn new(config: $config) -> $crate::Result<Self> {
+                config.validate()?;
+                let core = $crate::core::Core::new(config.name(), &config, config.common())?;
+                Ok($ty { config, core })
+            }
+        }
+
+        impl<F: neurite_tensor::Float> Default for $ty<F> {
+            #[doc = concat!("Keras' defaults: those of [`", stringify!($config), "::default`].")]
+            fn default() -> Self {
+                Self::new($config::default())
+                    .expect(concat!("the default ", stringify!($ty), " settings are valid"))
+            }
+        }
+
+        impl $config {
+            /// The settings every optimizer has: the rate, decay, L2 penalty and clipping.
+            fn common(&self) -> $crate::core::Common<'_> {
+                $crate::core::Common {
+                    learning_rate: &self.learning_rate,
+                    weight_decay: self.weight_decay,
+                    l2: self.l2,
+                    clip: self.clip,
+                }
+            }
+        }
+
         impl<F: neurite_tensor::Float> $crate::Optimizer<F> for $ty<F> {
             fn name(&self) -> &'static str {
                 self.config.name()
@@ -196,4 +235,4 @@ macro_rules! impl_optimizer {
     };
 }
 
-pub(crate) use impl_optimizer;
+pub(crate) use optimizer;

@@ -4,10 +4,10 @@ use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clip::Clip;
-use crate::core::{Common, Core, Pre, Rule, slot_slices};
+use crate::core::{Pre, Rule, slot_slices};
 use crate::error::{Result, check_non_negative, check_range};
 use crate::kernel::for_each;
-use crate::optimizer::impl_optimizer;
+use crate::optimizer::optimizer;
 use crate::schedule::LearningRate;
 use crate::setters::setters;
 
@@ -68,15 +68,6 @@ impl RmsPropConfig {
         check_range("RMSprop", "rho", self.rho, 0.0, 1.0, true)?;
         check_range("RMSprop", "momentum", self.momentum, 0.0, 1.0, false)?;
         check_non_negative("RMSprop", "epsilon", self.epsilon, true)
-    }
-
-    fn common(&self) -> Common<'_> {
-        Common {
-            learning_rate: &self.learning_rate,
-            weight_decay: self.weight_decay,
-            l2: self.l2,
-            clip: self.clip,
-        }
     }
 }
 
@@ -169,47 +160,24 @@ impl<F: Float> Rule<F> for RmsPropConfig {
     }
 }
 
-/// RMSprop (Keras `RMSprop`): see [`RmsPropConfig`] for the update.
-///
-/// ```
-/// use ndarray::ArrayD;
-/// use neurite_optim::{Optimizer, RmsProp, RmsPropConfig};
-/// use neurite_tensor::Param;
-///
-/// // Keras' docstring example: lr 0.1, loss w^2 / 2 (gradient w), w = 10 -> 9.683772.
-/// let mut opt = RmsProp::<f32>::new(RmsPropConfig { learning_rate: 0.1.into(), ..Default::default() })?;
-/// let mut w = Param::new("w", ArrayD::from_elem(vec![], 10.0f32));
-/// w.grad_mut().fill(10.0);
-/// opt.step(&mut [&mut w])?;
-/// assert!((w.value()[[]] - 9.683772).abs() < 1e-5);
-/// # Ok::<(), neurite_optim::OptimError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct RmsProp<F: Float> {
-    config: RmsPropConfig,
-    core: Core<F>,
+optimizer! {
+    /// RMSprop (Keras `RMSprop`): see [`RmsPropConfig`] for the update.
+    ///
+    /// ```
+    /// use ndarray::ArrayD;
+    /// use neurite_optim::{Optimizer, RmsProp, RmsPropConfig};
+    /// use neurite_tensor::Param;
+    ///
+    /// // Keras' docstring example: lr 0.1, loss w^2 / 2 (gradient w), w = 10 -> 9.683772.
+    /// let mut opt = RmsProp::<f32>::new(RmsPropConfig { learning_rate: 0.1.into(), ..Default::default() })?;
+    /// let mut w = Param::new("w", ArrayD::from_elem(vec![], 10.0f32));
+    /// w.grad_mut().fill(10.0);
+    /// opt.step(&mut [&mut w])?;
+    /// assert!((w.value()[[]] - 9.683772).abs() < 1e-5);
+    /// # Ok::<(), neurite_optim::OptimError>(())
+    /// ```
+    RmsProp(RmsPropConfig) as RmsProp
 }
-
-impl<F: Float> RmsProp<F> {
-    /// An RMSprop optimizer; fails on an invalid hyper-parameter.
-    pub fn new(config: RmsPropConfig) -> Result<Self> {
-        config.validate()?;
-        let core = Core::new(config.name(), &config, config.common())?;
-        Ok(RmsProp { config, core })
-    }
-}
-
-impl<F: Float> Default for RmsProp<F> {
-    /// Keras' defaults.
-    fn default() -> Self {
-        let config = RmsPropConfig::default();
-        let core = Core::new(config.name(), &config, config.common())
-            .expect("the default RMSprop settings are valid");
-        RmsProp { config, core }
-    }
-}
-
-impl_optimizer!(RmsProp, RmsProp);
 
 setters!(RmsProp {
     /// Decay of the mean square, in [0, 1) (Keras `rho`, default 0.9).

@@ -4,10 +4,10 @@ use neurite_tensor::{Float, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clip::Clip;
-use crate::core::{Common, Core, Pre, Rule, slot_slices};
+use crate::core::{Pre, Rule, slot_slices};
 use crate::error::{Result, check_range};
 use crate::kernel::for_each;
-use crate::optimizer::impl_optimizer;
+use crate::optimizer::optimizer;
 use crate::schedule::LearningRate;
 use crate::setters::setters;
 
@@ -54,15 +54,6 @@ impl SgdConfig {
 
     fn validate(&self) -> Result<()> {
         check_range("SGD", "momentum", self.momentum, 0.0, 1.0, false)
-    }
-
-    fn common(&self) -> Common<'_> {
-        Common {
-            learning_rate: &self.learning_rate,
-            weight_decay: self.weight_decay,
-            l2: self.l2,
-            clip: self.clip,
-        }
     }
 }
 
@@ -131,35 +122,26 @@ impl<F: Float> Rule<F> for SgdConfig {
     }
 }
 
-/// Stochastic gradient descent (Keras `SGD`): see [`SgdConfig`] for the update.
-///
-/// ```
-/// use ndarray::ArrayD;
-/// use neurite_optim::{Optimizer, Sgd, SgdConfig};
-/// use neurite_tensor::Param;
-///
-/// let mut opt = Sgd::<f64>::new(SgdConfig { momentum: 0.9, ..SgdConfig::default() })?;
-/// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
-/// w.grad_mut().fill(1.0);
-/// opt.step(&mut [&mut w])?; // m = -0.01, w = 0.99
-/// opt.step(&mut [&mut w])?; // m = 0.9 * -0.01 - 0.01 = -0.019, w = 0.971
-/// assert!((w.value()[[0]] - 0.971).abs() < 1e-15);
-/// # Ok::<(), neurite_optim::OptimError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct Sgd<F: Float> {
-    config: SgdConfig,
-    core: Core<F>,
+optimizer! {
+    /// Stochastic gradient descent (Keras `SGD`): see [`SgdConfig`] for the update.
+    ///
+    /// ```
+    /// use ndarray::ArrayD;
+    /// use neurite_optim::{Optimizer, Sgd, SgdConfig};
+    /// use neurite_tensor::Param;
+    ///
+    /// let mut opt = Sgd::<f64>::new(SgdConfig { momentum: 0.9, ..SgdConfig::default() })?;
+    /// let mut w = Param::new("w", ArrayD::from_elem(vec![1], 1.0));
+    /// w.grad_mut().fill(1.0);
+    /// opt.step(&mut [&mut w])?; // m = -0.01, w = 0.99
+    /// opt.step(&mut [&mut w])?; // m = 0.9 * -0.01 - 0.01 = -0.019, w = 0.971
+    /// assert!((w.value()[[0]] - 0.971).abs() < 1e-15);
+    /// # Ok::<(), neurite_optim::OptimError>(())
+    /// ```
+    Sgd(SgdConfig) as Sgd
 }
 
 impl<F: Float> Sgd<F> {
-    /// An SGD optimizer; fails on an invalid hyper-parameter.
-    pub fn new(config: SgdConfig) -> Result<Self> {
-        config.validate()?;
-        let core = Core::new(config.name(), &config, config.common())?;
-        Ok(Sgd { config, core })
-    }
-
     /// Plain SGD with a constant rate.
     pub fn with_learning_rate(learning_rate: f64) -> Result<Self> {
         Self::new(SgdConfig {
@@ -168,18 +150,6 @@ impl<F: Float> Sgd<F> {
         })
     }
 }
-
-impl<F: Float> Default for Sgd<F> {
-    /// Keras' defaults: rate 0.01, no momentum.
-    fn default() -> Self {
-        let config = SgdConfig::default();
-        let core = Core::new(config.name(), &config, config.common())
-            .expect("the default SGD settings are valid");
-        Sgd { config, core }
-    }
-}
-
-impl_optimizer!(Sgd, Sgd);
 
 setters!(Sgd {
     /// Momentum in [0, 1] (Keras `momentum`, default 0).

@@ -198,11 +198,7 @@ fn large_tensors_update_identically_with_one_or_two_threads_and_match_a_scalar_l
         .map(|_| ArrayD::from_shape_fn(IxDyn(&shape), |_| rng.uniform(-1.0, 1.0) as f32))
         .collect();
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        neurite_testing::with_threads(threads, || {
             let mut p = start.clone();
             let mut opt = Adam::<f32>::with_learning_rate(0.01).unwrap();
             for g in &grads {

@@ -31,6 +31,7 @@ mod param;
 mod pool;
 mod reduce;
 mod rng;
+mod setters;
 mod sgemm;
 mod softmax;
 mod window;

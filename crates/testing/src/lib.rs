@@ -16,12 +16,17 @@
 //!
 //! Skip lines go straight to the terminal's stderr (not through `eprintln!`, which the test
 //! harness captures and hides for passing tests), so `cargo test` shows them.
+//!
+//! The thread-count determinism tests run the same work on pools of different sizes with
+//! [`with_threads`].
 
 pub mod alloc;
 mod ci;
 pub mod probe;
 pub mod safetensors_edit;
 mod skip;
+mod threads;
 
 pub use ci::{CI_ENV, ci_flag, in_ci};
 pub use skip::{Decision, decide, require, skip_or_fail};
+pub use threads::with_threads;

@@ -50,6 +50,27 @@ pub fn require<T>(test: &str, probe: Result<T, String>) -> Option<T> {
     }
 }
 
+/// [`require`] at the top of a test: the probe's value, or a skip (after [`skip_or_fail`]) by
+/// returning from the test.
+///
+/// ```
+/// use neurite_testing::{probe, require};
+/// fn uses_python() {
+///     let python = require!("uses_python", probe::python(&["json"], "any python3"));
+///     assert!(!python.is_empty());
+/// }
+/// uses_python();
+/// ```
+#[macro_export]
+macro_rules! require {
+    ($test:expr, $probe:expr $(,)?) => {
+        match $crate::require($test, $probe) {
+            Some(value) => value,
+            None => return,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,16 +118,11 @@ impl<'a, F: Float> FitConfig<'a, F> {
         FitConfig::default().epochs(epochs).batch_size(batch_size)
     }
 
-    /// The last epoch to run (Keras `epochs`; with [`FitConfig::initial_epoch`], the total).
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
-    }
-
-    /// Samples per gradient step (Keras `batch_size`, default 32); 0 is refused by `fit`.
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
+    neurite_tensor::builder_setters! {
+        /// The last epoch to run (Keras `epochs`; with [`FitConfig::initial_epoch`], the total).
+        epochs: usize,
+        /// Samples per gradient step (Keras `batch_size`, default 32); 0 is refused by `fit`.
+        batch_size: usize,
     }
 
     /// Validates on separate data after every epoch (Keras `validation_data=(x, y)`); the
@@ -147,22 +142,13 @@ impl<'a, F: Float> FitConfig<'a, F> {
         self
     }
 
-    /// Continues a run after `epochs_done` epochs (see the field `initial_epoch`).
-    pub fn initial_epoch(mut self, epochs_done: usize) -> Self {
-        self.initial_epoch = epochs_done;
-        self
-    }
-
-    /// Sets the shuffling seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Turns per-epoch shuffling on or off.
-    pub fn shuffle(mut self, shuffle: bool) -> Self {
-        self.shuffle = shuffle;
-        self
+    neurite_tensor::builder_setters! {
+        /// Continues a run after `epochs_done` epochs (see the field `initial_epoch`).
+        initial_epoch: usize,
+        /// Sets the shuffling seed.
+        seed: u64,
+        /// Turns per-epoch shuffling on or off.
+        shuffle: bool,
     }
 
     /// Adds a callback.
@@ -171,10 +157,9 @@ impl<'a, F: Float> FitConfig<'a, F> {
         self
     }
 
-    /// Sets what to print.
-    pub fn verbosity(mut self, verbosity: Verbosity) -> Self {
-        self.verbosity = verbosity;
-        self
+    neurite_tensor::builder_setters! {
+        /// Sets what to print.
+        verbosity: Verbosity,
     }
 
     /// Prints nothing.

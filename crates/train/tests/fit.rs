@@ -94,11 +94,7 @@ fn learns_blobs_and_reports_history() {
 fn same_seed_same_weights_with_one_and_two_threads() {
     let (x, y) = blobs(200, 2);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        neurite_testing::with_threads(threads, || {
             let mut model = compiled(5);
             model
                 .fit(

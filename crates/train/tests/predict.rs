@@ -8,6 +8,7 @@ use neurite_layers::{
     Sequential, models,
 };
 use neurite_tensor::Rng;
+use neurite_testing::with_threads;
 use neurite_train::predict;
 
 fn images(n: usize, seed: u64) -> ArrayD<f32> {
@@ -24,14 +25,6 @@ fn trained(mut net: Sequential<f32>) -> Sequential<f32> {
             .mapv_inplace(|v| v * 0.9 + 0.05 * (rng.next_f32() + 0.5));
     }
     net
-}
-
-fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 /// The outputs one sample at a time, on one thread: the reference.

@@ -38,6 +38,29 @@ pub struct Conv2DConfig {
     pub bias_initializer: Initializer,
 }
 
+impl Conv2DConfig {
+    /// The parameters a Conv2D layer creates for `input_shape` = `[C, H, W]`: `weight`
+    /// `[filters, C, KH, KW]` (the ONNX / PyTorch layout) and, with a bias, `bias` `[filters]`.
+    ///
+    /// ```
+    /// use neurite_layers::{Conv2D, Layer};
+    /// let conv = Conv2D::<f32>::new(8, (3, 3));
+    /// assert_eq!(
+    ///     conv.param_shapes(&[1, 28, 28]),
+    ///     vec![("weight", vec![8, 1, 3, 3]), ("bias", vec![8])]
+    /// );
+    /// ```
+    pub fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        let channels = input_shape.first().copied().unwrap_or(0);
+        let [kh, kw] = self.kernel_size;
+        let mut shapes = vec![("weight", vec![self.filters, channels, kh, kw])];
+        if self.use_bias {
+            shapes.push(("bias", vec![self.filters]));
+        }
+        shapes
+    }
+}
+
 /// A 2-D convolution with an optional fused activation.
 ///
 /// # Shapes
@@ -216,6 +239,10 @@ impl<F: Float> Layer<F> for Conv2D<F> {
 
     fn config(&self) -> LayerConfig {
         LayerConfig::Conv2D(self.cfg.clone())
+    }
+
+    fn param_shapes(&self, input_shape: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+        self.cfg.param_shapes(input_shape)
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {

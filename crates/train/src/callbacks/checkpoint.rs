@@ -50,16 +50,11 @@ impl ModelCheckpoint {
         self
     }
 
-    /// Saves only when the monitored quantity is the best seen so far.
-    pub fn save_best_only(mut self, save_best_only: bool) -> Self {
-        self.save_best_only = save_best_only;
-        self
-    }
-
-    /// Overrides the inferred direction.
-    pub fn mode(mut self, mode: MonitorMode) -> Self {
-        self.mode = mode;
-        self
+    neurite_tensor::builder_setters! {
+        /// Saves only when the monitored quantity is the best seen so far.
+        save_best_only: bool,
+        /// Overrides the inferred direction.
+        mode: MonitorMode,
     }
 
     fn template(&self) -> Result<Template> {

@@ -47,16 +47,11 @@ impl CSVLogger {
         }
     }
 
-    /// The column separator (Keras `separator`, default `,`).
-    pub fn separator(mut self, separator: char) -> Self {
-        self.separator = separator;
-        self
-    }
-
-    /// Adds to an existing file rather than replacing it (Keras `append`).
-    pub fn append(mut self, append: bool) -> Self {
-        self.append = append;
-        self
+    neurite_tensor::builder_setters! {
+        /// The column separator (Keras `separator`, default `,`).
+        separator: char,
+        /// Adds to an existing file rather than replacing it (Keras `append`).
+        append: bool,
     }
 
     fn error(&self, what: &str, e: std::io::Error) -> TrainError {

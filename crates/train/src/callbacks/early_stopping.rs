@@ -56,10 +56,9 @@ impl<F: Float> EarlyStopping<F> {
         }
     }
 
-    /// Epochs without improvement before stopping (Keras `patience`).
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.patience = patience;
-        self
+    neurite_tensor::builder_setters! {
+        /// Epochs without improvement before stopping (Keras `patience`).
+        patience: usize,
     }
 
     /// The least change that counts as an improvement (its sign is ignored).
@@ -68,10 +67,9 @@ impl<F: Float> EarlyStopping<F> {
         self
     }
 
-    /// Overrides the inferred direction.
-    pub fn mode(mut self, mode: MonitorMode) -> Self {
-        self.mode = mode;
-        self
+    neurite_tensor::builder_setters! {
+        /// Overrides the inferred direction.
+        mode: MonitorMode,
     }
 
     /// A value the monitored quantity must beat for `wait` to restart (Keras `baseline`).
@@ -80,17 +78,12 @@ impl<F: Float> EarlyStopping<F> {
         self
     }
 
-    /// Ignores the first `epochs` epochs, a warm-up in which no improvement is expected
-    /// (Keras `start_from_epoch`).
-    pub fn start_from_epoch(mut self, epochs: usize) -> Self {
-        self.start_from_epoch = epochs;
-        self
-    }
-
-    /// Puts back the best epoch's weights at the end.
-    pub fn restore_best_weights(mut self, restore: bool) -> Self {
-        self.restore_best_weights = restore;
-        self
+    neurite_tensor::builder_setters! {
+        /// Ignores the first `epochs` epochs, a warm-up in which no improvement is expected
+        /// (Keras `start_from_epoch`).
+        start_from_epoch: usize,
+        /// Puts back the best epoch's weights at the end.
+        restore_best_weights: bool,
     }
 
     /// The epoch (from 1) with the best value so far, 0 before any.

@@ -82,40 +82,20 @@ impl ReduceLROnPlateau {
         }
     }
 
-    /// The rate is multiplied by `factor` when lowered, in [0, 1) (Keras `factor`).
-    pub fn factor(mut self, factor: f64) -> Self {
-        self.config.factor = factor;
-        self
-    }
-
-    /// Epochs without improvement before the rate is lowered (Keras `patience`).
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.config.patience = patience;
-        self
-    }
-
-    /// The least change that counts as an improvement, >= 0 (Keras `min_delta`).
-    pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.config.min_delta = min_delta;
-        self
-    }
-
-    /// Epochs after a reduction during which waiting is suspended (Keras `cooldown`).
-    pub fn cooldown(mut self, cooldown: usize) -> Self {
-        self.config.cooldown = cooldown;
-        self
-    }
-
-    /// The rate is never lowered below `min_lr`, >= 0 (Keras `min_lr`).
-    pub fn min_lr(mut self, min_lr: f64) -> Self {
-        self.config.min_lr = min_lr;
-        self
-    }
-
-    /// Overrides the inferred direction.
-    pub fn mode(mut self, mode: MonitorMode) -> Self {
-        self.config.mode = mode;
-        self
+    neurite_tensor::builder_setters! {
+        in config;
+        /// The rate is multiplied by `factor` when lowered, in [0, 1) (Keras `factor`).
+        factor: f64,
+        /// Epochs without improvement before the rate is lowered (Keras `patience`).
+        patience: usize,
+        /// The least change that counts as an improvement, >= 0 (Keras `min_delta`).
+        min_delta: f64,
+        /// Epochs after a reduction during which waiting is suspended (Keras `cooldown`).
+        cooldown: usize,
+        /// The rate is never lowered below `min_lr`, >= 0 (Keras `min_lr`).
+        min_lr: f64,
+        /// Overrides the inferred direction.
+        mode: MonitorMode,
     }
 }
 
