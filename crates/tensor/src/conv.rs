@@ -51,7 +51,7 @@ fn check_wide_cols(
     Ok(())
 }
 
-fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
+pub(crate) fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
     let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     if (h, w) != (win.in_h, win.in_w) {
         return Err(TensorError::mismatch(

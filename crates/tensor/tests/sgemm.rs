@@ -408,6 +408,47 @@ fn matrixmultiply_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Arr
     c
 }
 
+/// A convolution's sizes: batch, channels, plane, window, stride, filters, and a seed.
+#[derive(Clone, Copy, Debug)]
+struct Conv {
+    /// Samples, input channels, filters.
+    ncf: (usize, usize, usize),
+    hw: (usize, usize),
+    k: (usize, usize),
+    stride: usize,
+    seed: u64,
+}
+
+impl Conv {
+    fn new(
+        ncf: (usize, usize, usize),
+        hw: (usize, usize),
+        k: (usize, usize),
+        stride: usize,
+        seed: u64,
+    ) -> Self {
+        let k = (k.0.min(hw.0), k.1.min(hw.1));
+        Conv {
+            ncf,
+            hw,
+            k,
+            stride,
+            seed,
+        }
+    }
+
+    fn window(&self) -> Window2d {
+        Window2d::new(self.hw, self.k, (self.stride, self.stride), Padding::Valid).unwrap()
+    }
+}
+
+/// Random convolutions of up to `n` samples, `c` channels, planes of `side` and `f` filters.
+fn conv(n: usize, c: usize, side: usize, f: usize) -> impl Strategy<Value = Conv> {
+    let sizes = (1..=n, 1..=c, (1..=side, 1..=side), (1..4usize, 1..4usize));
+    (sizes, 1..3usize, 1..=f, any::<u64>())
+        .prop_map(|((n, c, hw, k), stride, f, seed)| Conv::new((n, c, f), hw, k, stride, seed))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -415,11 +456,16 @@ proptest! {
     /// written out by `im2col_wide`: as B (a convolution's forward) and transposed (its weight
     /// gradient), for every kernel, strides included, from a slice of a larger array.
     #[test]
-    fn unfolded_view_matches_the_unfolded_matrix(
-        n in 1..4usize, c in 1..5usize, h in 1..12usize, w in 1..12usize,
-        kh in 1..4usize, kw in 1..4usize, stride in 1..3usize, f in 1..20usize, seed in any::<u64>()
-    ) {
-        check_unfolded_view(n, c, (h, w), (kh, kw), stride, f, seed)?;
+    fn unfolded_view_matches_the_unfolded_matrix(conv in conv(3, 4, 11, 19)) {
+        check_unfolded_view(conv)?;
+    }
+
+    /// `W^T d_Z` folded into an input gradient as it leaves the registers (`MatMut::col2im`)
+    /// equals the f64 product folded by hand, adds to what `d_x` held, and gives the same bits
+    /// on one thread and split over samples, for every kernel.
+    #[test]
+    fn col2im_output_folds_the_product_into_the_input_gradient(conv in conv(11, 5, 13, 39)) {
+        check_col2im(conv)?;
     }
 }
 
@@ -428,23 +474,15 @@ proptest! {
 /// so the weight gradient's blocked gather is compared with the unfolded matrix here.
 #[test]
 fn unfolded_view_of_reference_sized_inputs() {
-    check_unfolded_view(3, 32, (13, 13), (3, 3), 1, 64, 7).unwrap();
-    check_unfolded_view(2, 5, (20, 19), (3, 2), 1, 9, 8).unwrap();
-    check_unfolded_view(2, 6, (21, 21), (3, 3), 2, 33, 9).unwrap();
+    check_unfolded_view(Conv::new((3, 32, 64), (13, 13), (3, 3), 1, 7)).unwrap();
+    check_unfolded_view(Conv::new((2, 5, 9), (20, 19), (3, 2), 1, 8)).unwrap();
+    check_unfolded_view(Conv::new((2, 6, 33), (21, 21), (3, 3), 2, 9)).unwrap();
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_unfolded_view(
-    n: usize,
-    c: usize,
-    (h, w): (usize, usize),
-    (kh, kw): (usize, usize),
-    stride: usize,
-    f: usize,
-    seed: u64,
-) -> Result<(), TestCaseError> {
-    let (kh, kw) = (kh.min(h), kw.min(w));
-    let win = Window2d::new((h, w), (kh, kw), (stride, stride), Padding::Valid).unwrap();
+fn check_unfolded_view(conv: Conv) -> Result<(), TestCaseError> {
+    let ((n, c, f), seed) = (conv.ncf, conv.seed);
+    let ((h, w), (kh, kw)) = (conv.hw, conv.k);
+    let win = conv.window();
     let big = random::<f32>(&[n + 1, c + 1, h + 2, w + 1], seed)
         .into_dimensionality::<ndarray::Ix4>()
         .unwrap();
@@ -505,41 +543,18 @@ fn a_padded_window_has_no_unfolded_view() {
     assert!(MatRef::im2col(x.view(), &other).is_err());
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
-
-    /// `W^T d_Z` folded into an input gradient as it leaves the registers (`MatMut::col2im`)
-    /// equals the f64 product folded by hand, adds to what `d_x` held, and gives the same bits
-    /// on one thread and split over samples, for every kernel.
-    #[test]
-    fn col2im_output_folds_the_product_into_the_input_gradient(
-        n in 1..12usize, c in 1..6usize, h in 1..14usize, w in 1..14usize,
-        kh in 1..4usize, kw in 1..4usize, stride in 1..3usize, f in 1..40usize, seed in any::<u64>()
-    ) {
-        check_col2im(n, c, (h, w), (kh, kw), stride, f, seed)?;
-    }
-}
-
 /// The reference CNN's second and third convolutions at batch 64: many register tiles, tasks of
 /// whole samples, vectors that cross output rows and samples.
 #[test]
 fn col2im_output_of_reference_sized_gradients() {
-    check_col2im(64, 32, (13, 13), (3, 3), 1, 64, 3).unwrap();
-    check_col2im(64, 64, (5, 5), (3, 3), 1, 64, 4).unwrap();
+    check_col2im(Conv::new((64, 32, 64), (13, 13), (3, 3), 1, 3)).unwrap();
+    check_col2im(Conv::new((64, 64, 64), (5, 5), (3, 3), 1, 4)).unwrap();
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_col2im(
-    n: usize,
-    c: usize,
-    (h, w): (usize, usize),
-    (kh, kw): (usize, usize),
-    stride: usize,
-    f: usize,
-    seed: u64,
-) -> Result<(), TestCaseError> {
-    let (kh, kw) = (kh.min(h), kw.min(w));
-    let win = Window2d::new((h, w), (kh, kw), (stride, stride), Padding::Valid).unwrap();
+fn check_col2im(conv: Conv) -> Result<(), TestCaseError> {
+    let ((n, c, f), seed, stride) = (conv.ncf, conv.seed, conv.stride);
+    let ((h, w), (kh, kw)) = (conv.hw, conv.k);
+    let win = conv.window();
     let (kk, p) = (kh * kw, win.out_len());
     // Rows of A in the output's order: (ky, kx, c).
     let w_t = matrix(kk * c, f, seed);

@@ -56,6 +56,7 @@ pub fn run(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
             );
             Ok(())
         };
+        let add = Epilogue::default().beta(1.0);
         rates(
             "fwd",
             Box::new(|| {
@@ -64,32 +65,30 @@ pub fn run(args: &Args, peaks: &[peak::Peak; 2]) -> anyhow::Result<()> {
                 sgemm(MatRef::new(weight.view()), cols, out, Epilogue::default()).expect("agree");
             }),
         )?;
+        // The layer's orientation of the weight gradient: d_W's short side on the kernel's rows.
         rates(
             "dW",
             Box::new(|| {
                 let cols = MatRef::im2col(x.view(), &win).expect("unpadded");
-                let add = Epilogue::default().beta(1.0);
                 let d_z = MatRef::new(d_z.view());
-                // The layer's orientation: the short side of d_W on the kernel's rows.
-                let done = if ckk < f {
-                    sgemm(
+                let done = match ckk < f {
+                    true => sgemm(
                         cols,
                         d_z.t(),
                         MatMut::new(d_w.view_mut().reversed_axes()),
                         add,
-                    )
-                } else {
-                    sgemm(d_z, cols.t(), MatMut::new(d_w.view_mut()), add)
+                    ),
+                    false => sgemm(d_z, cols.t(), MatMut::new(d_w.view_mut()), add),
                 };
                 done.expect("agree");
             }),
         )?;
+        let w_t = MatRef::new(w_t.view());
         rates(
             "dX",
             Box::new(|| {
                 let out = MatMut::col2im(d_x.view_mut(), &win).expect("unpadded");
-                let add = Epilogue::default().beta(1.0);
-                sgemm(MatRef::new(w_t.view()), MatRef::new(d_z.view()), out, add).expect("agree");
+                sgemm(w_t, MatRef::new(d_z.view()), out, add).expect("agree");
             }),
         )?;
     }

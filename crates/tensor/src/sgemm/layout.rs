@@ -127,16 +127,8 @@ impl Layout {
                 "is padded; unfold padded inputs with im2col_wide",
             ));
         }
-        let [n, c, h, w] = [shape[0], shape[1], shape[2], shape[3]];
-        if (h, w) != (win.in_h, win.in_w) {
-            return Err(TensorError::mismatch(
-                op,
-                format!(
-                    "the batch {shape:?} has planes {h}x{w}, the window expects {}x{}",
-                    win.in_h, win.in_w
-                ),
-            ));
-        }
+        crate::conv::check_plane(op, shape, win)?;
+        let [n, c] = [shape[0], shape[1]];
         let s = strides;
         let (sh, sw) = (win.stride_h as isize, win.stride_w as isize);
         Ok(Layout {
