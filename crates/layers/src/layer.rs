@@ -50,7 +50,10 @@ impl Backward {
 ///
 /// Gradients accumulate: `backward` *adds* into each parameter's gradient; zeroing is the caller's
 /// explicit step ([`Param::zero_grad`], or `Sequential::zero_grad`).
-pub trait Layer<F: Float>: Send {
+///
+/// `Any` lets a `Sequential` recognise the pairs of built-in layers it runs as one pass (a
+/// Conv2D with ReLU and the max pool after it); a layer type only has to own its data.
+pub trait Layer<F: Float>: Send + std::any::Any {
     /// The layer's name, unique within a model (`dense`, `conv2d_1`, ...).
     fn name(&self) -> &str;
 

@@ -59,6 +59,7 @@ mod dense;
 mod dropout;
 mod error;
 pub mod footprint;
+mod fusion;
 pub mod gradcheck;
 mod layer;
 pub mod models;

@@ -119,6 +119,27 @@ impl<F: Float> MaxPooling2D<F> {
         /// Sets the padding.
         padding: Padding,
     }
+
+    /// Whether the built layer pools 2x2 windows with stride 2 and no padding: the pooling
+    /// that a preceding Conv2D can compute in its own pass ([`neurite_tensor::ConvReluPool`]).
+    pub(crate) fn is_2x2_stride_2(&self) -> bool {
+        self.built.is_some_and(|(_, win)| {
+            let pads = [win.pad_top, win.pad_left, win.pad_bottom, win.pad_right];
+            let sizes = [win.kernel_h, win.kernel_w, win.stride_h, win.stride_w];
+            pads == [0; 4] && sizes == [2; 4]
+        })
+    }
+
+    /// The output buffer, shaped `[N, C, OH, OW]`, for a pass that a preceding Conv2D ran for
+    /// this layer. The layer then holds no winners of its own: the convolution keeps them and
+    /// back-propagates through both layers, and this layer's own `backward` reports that it
+    /// has no forward to go back through.
+    pub(crate) fn output_of_fused_pass(&mut self, shape: [usize; 4]) -> &mut Tensor<F> {
+        ensure_shape(&mut self.y, &shape);
+        self.argmax = ndarray::ArrayD::zeros(IxDyn(&[0]));
+        self.cached = false;
+        &mut self.y
+    }
 }
 
 /// The [`Layer`] methods the two 2-D pooling layers share (name, class, configuration, output

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::fmt_batch_shape;
 use crate::footprint::{self, DEFAULT_MAX_BYTES, ModelBytes};
+use crate::fusion;
 use crate::sequential_params::full_param_name;
 use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result, Summary};
 
@@ -56,6 +57,8 @@ pub struct Sequential<F: Float> {
     max_bytes: u64,
     /// What the built model holds, for checking each batch against `max_bytes`.
     bytes: ModelBytes,
+    /// `fused[i]`: layers `i` and `i + 1` ran as one pass in the last forward (`crate::fusion`).
+    fused: Vec<bool>,
 }
 
 impl<F: Float> Default for Sequential<F> {
@@ -79,6 +82,7 @@ impl<F: Float> Sequential<F> {
             shapes: None,
             max_bytes: DEFAULT_MAX_BYTES,
             bytes: ModelBytes::default(),
+            fused: Vec::new(),
         }
     }
 
@@ -289,6 +293,21 @@ impl<F: Float> Sequential<F> {
     /// [`LayerError::NotBuilt`], a shape error naming the layer, or [`LayerError::TooLarge`]
     /// for a batch whose buffers would exceed the memory limit.
     pub fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
+        self.forward_observed(input, mode, &mut |_| {})
+    }
+
+    /// [`Sequential::forward`], calling `done` with the layers of each step as it finishes: one
+    /// layer, or two that ran as one pass (a Conv2D with ReLU and the 2x2 max pool after it,
+    /// in f32). For profiling: `cargo xtask bench train --profile` times the steps.
+    ///
+    /// # Errors
+    /// As [`Sequential::forward`].
+    pub fn forward_observed(
+        &mut self,
+        input: ArrayViewD<'_, F>,
+        mode: Mode,
+        done: &mut dyn FnMut(std::ops::Range<usize>),
+    ) -> Result<ArrayViewD<'_, F>> {
         self.check_built()?;
         if let Some((sample, _)) = &self.shapes {
             if input.ndim() != sample.len() + 1 || &input.shape()[1..] != sample.as_slice() {
@@ -301,10 +320,26 @@ impl<F: Float> Sequential<F> {
             }
         }
         footprint::check_batch(&self.layers, &self.bytes, input.shape()[0], self.max_bytes)?;
-        self.layers[0].forward(input, mode)?;
-        for i in 1..self.layers.len() {
-            let (done, rest) = self.layers.split_at_mut(i);
-            rest[0].forward(done[i - 1].output(), mode)?;
+        self.fused.clear();
+        self.fused.resize(self.layers.len(), false);
+        let mut i = 0;
+        while i < self.layers.len() {
+            let (below, rest) = self.layers.split_at_mut(i);
+            let x = match below.last() {
+                Some(previous) => previous.output(),
+                None => input.view(),
+            };
+            if let [first, second, ..] = rest {
+                if fusion::forward_pair(&mut **first, &mut **second, x.view(), mode)? {
+                    self.fused[i] = true;
+                    done(i..i + 2);
+                    i += 2;
+                    continue;
+                }
+            }
+            rest[0].forward(x, mode)?;
+            done(i..i + 1);
+            i += 1;
         }
         Ok(self.output())
     }
@@ -325,7 +360,7 @@ impl<F: Float> Sequential<F> {
     /// # Errors
     /// [`LayerError::NoForwardCache`] without a `Mode::Train` forward, or a shape error.
     pub fn backward(&mut self, d_output: ArrayViewD<'_, F>) -> Result<()> {
-        self.backward_impl(d_output, false)
+        self.backward_observed(d_output, false, &mut |_| {})
     }
 
     /// Back-propagates `d_logits`, the gradient w.r.t. the *pre-activation* of the last layer,
@@ -335,10 +370,21 @@ impl<F: Float> Sequential<F> {
     /// # Errors
     /// As [`Sequential::backward`].
     pub fn backward_from_logits(&mut self, d_logits: ArrayViewD<'_, F>) -> Result<()> {
-        self.backward_impl(d_logits, true)
+        self.backward_observed(d_logits, true, &mut |_| {})
     }
 
-    fn backward_impl(&mut self, d_output: ArrayViewD<'_, F>, from_logits: bool) -> Result<()> {
+    /// [`Sequential::backward`] (or, with `from_logits`, [`Sequential::backward_from_logits`]),
+    /// calling `done` with the layers of each step as it finishes, as
+    /// [`Sequential::forward_observed`] does.
+    ///
+    /// # Errors
+    /// As [`Sequential::backward`].
+    pub fn backward_observed(
+        &mut self,
+        d_output: ArrayViewD<'_, F>,
+        from_logits: bool,
+        done: &mut dyn FnMut(std::ops::Range<usize>),
+    ) -> Result<()> {
         self.check_built()?;
         // Input gradients are needed only above the first layer with trainable parameters: the
         // layers below it (Flatten, say) have nothing to learn, so they are skipped entirely.
@@ -350,20 +396,28 @@ impl<F: Float> Sequential<F> {
             return Ok(());
         };
         let last = self.layers.len() - 1;
-        self.layers[last].backward(
-            d_output,
-            Backward {
-                need_input_grad: last > first,
-                from_logits,
-            },
-        )?;
-        for i in (first..last).rev() {
+        let fused = |i: usize| self.fused.get(i).copied().unwrap_or(false);
+        for i in (first..=last).rev() {
+            if i > 0 && fused(i - 1) {
+                // The second layer of a pair run as one pass: the first goes back through both.
+                continue;
+            }
+            // The layer whose output gradient this step starts from: the pair's second layer.
+            let out = if fused(i) { i + 1 } else { i };
             let (left, right) = self.layers.split_at_mut(i + 1);
+            let d_out = match out == last {
+                true => d_output.view(),
+                false => right[out - i].input_grad(),
+            };
             let opts = Backward {
                 need_input_grad: i > first,
-                from_logits: false,
+                from_logits: from_logits && i == last,
             };
-            left[i].backward(right[0].input_grad(), opts)?;
+            match fused(i) {
+                true => fusion::backward_pair(&mut *left[i], d_out, opts)?,
+                false => left[i].backward(d_out, opts)?,
+            }
+            done(i..out + 1);
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 //! | [`sgemm()`] | f32 AVX-512/AVX2 kernels, NCHW operands, fused bias and ReLU |
 //! | [`im2col`], [`col2im`] | convolution as a matrix product, NCHW |
 //! | [`max_pool2d`], [`avg_pool2d`] | pooling forward and backward |
+//! | [`ConvReluPool`] | convolution + ReLU + 2x2 max pool in one pass (f32) |
 //! | [`Activation`] | elementwise activations and derivatives |
 //! | [`softmax`], [`log_softmax`] | stable along any axis |
 //! | [`sum_axis`], [`argmax_axis`], ... | reductions |
@@ -22,6 +23,7 @@
 
 mod activation;
 mod conv;
+mod conv_pool;
 mod error;
 mod float;
 mod gemm;
@@ -38,6 +40,7 @@ mod window;
 
 pub use activation::Activation;
 pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide};
+pub use conv_pool::ConvReluPool;
 pub use error::{Result, TensorError};
 pub use float::Float;
 pub use gemm::{Transpose, gemm, gemm_serial, matmul};

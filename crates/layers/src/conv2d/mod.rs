@@ -1,17 +1,20 @@
 //! `Conv2D`: 2-D convolution over NCHW batches.
 //!
 //! This file holds the layer (configuration, building, the [`Layer`] plumbing); the arithmetic,
-//! forward next to backward, is in [`im2col_gemm`]: the batch unfolded into one wide matrix and
-//! one GEMM per pass, with bias and ReLU fused into the f32 kernel's epilogue.
+//! forward next to backward, is in one file per strategy: [`im2col_gemm`], the batch unfolded
+//! into one wide matrix and one GEMM per pass, with bias and ReLU fused into the f32 kernel's
+//! epilogue; and [`pooled`], the convolution, ReLU and a following 2x2 max pool as one direct
+//! pass, which a `Sequential` picks for first convolutions.
 
 mod im2col_gemm;
+mod pooled;
 
 use ndarray::{ArrayViewD, Ix1, Ix4};
 use neurite_tensor::{Fans, Float, Initializer, Padding, Param, Rng, Window2d};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
-use crate::layer::{activation_fingerprint, check_batch, check_grad, empty};
+use crate::layer::{activation_fingerprint, check_batch, check_grad, empty, fingerprint};
 use crate::{Activation, Backward, Layer, LayerConfig, LayerError, Mode, Result};
 use im2col_gemm::{Buffers, Geometry};
 
@@ -83,6 +86,8 @@ pub struct Conv2D<F: Float> {
     /// Work buffers, reused between batches of the same size.
     bufs: Buffers<F>,
     cached: bool,
+    /// The state of a pass fused with the following max pool.
+    pooled: pooled::Pooled,
 }
 
 impl<F: Float> Conv2D<F> {
@@ -111,6 +116,7 @@ impl<F: Float> Conv2D<F> {
             bias: None,
             bufs: Buffers::default(),
             cached: false,
+            pooled: pooled::Pooled::default(),
         }
     }
 
@@ -318,6 +324,7 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         )
         .in_layer(describe)?;
         self.cached = mode == Mode::Train;
+        self.pooled.trained = false;
         Ok(self.bufs.y.view().into_dyn())
     }
 
@@ -392,6 +399,10 @@ impl<F: Float> Layer<F> for Conv2D<F> {
     }
 
     fn kink_fingerprint(&self) -> u64 {
+        if let Some(winners) = self.pooled.winners() {
+            // Fused with the pool: each window's winner, or that none passes a gradient.
+            return fingerprint(winners.iter().map(|&w| u64::from(w.to_bits())));
+        }
         // ReLU and linear outputs are written without z; for ReLU y > 0 exactly where z > 0.
         let z = match self.cfg.activation {
             Activation::Relu | Activation::Linear => &self.bufs.y,

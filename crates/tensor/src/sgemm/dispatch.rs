@@ -104,7 +104,7 @@ unsafe fn run_avx2(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>, bufs
 }
 
 /// One f32 lane: the fallback for CPUs without AVX2.
-struct Scalar;
+pub(crate) struct Scalar;
 
 impl Simd for Scalar {
     type V = f32;
@@ -141,5 +141,13 @@ impl Simd for Scalar {
     #[inline(always)]
     unsafe fn relu(a: f32) -> f32 {
         if a > 0.0 { a } else { 0.0 }
+    }
+    #[inline(always)]
+    unsafe fn max(a: f32, b: f32) -> f32 {
+        if a > b { a } else { b }
+    }
+    #[inline(always)]
+    unsafe fn select_eq(a: f32, b: f32, yes: f32, no: f32) -> f32 {
+        if a == b { yes } else { no }
     }
 }

@@ -19,7 +19,11 @@ mod pack;
 mod simd;
 
 pub use dispatch::Kernel;
+pub(crate) use dispatch::Scalar;
 pub use layout::{MatMut, MatRef};
+pub(crate) use simd::Simd;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use simd::{Avx2, Avx512};
 
 use rayon::prelude::*;
 

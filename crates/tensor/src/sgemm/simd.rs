@@ -33,6 +33,10 @@ pub(crate) trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// ReLU lane by lane: `a > 0 ? a : 0` (NaN gives 0, as `Activation::Relu`).
     unsafe fn relu(a: Self::V) -> Self::V;
+    /// The larger of `a` and `b` lane by lane (`b` when either is NaN or both are zero).
+    unsafe fn max(a: Self::V, b: Self::V) -> Self::V;
+    /// Lane by lane `a == b ? yes : no`.
+    unsafe fn select_eq(a: Self::V, b: Self::V, yes: Self::V, no: Self::V) -> Self::V;
     /// The first `n` lanes (`n <= LANES`) from `p`, the rest zero; reads nothing past them.
     #[inline(always)]
     unsafe fn load_first(p: *const f32, n: usize) -> Self::V {
@@ -181,6 +185,14 @@ impl Simd for Avx2 {
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
     }
     #[inline(always)]
+    unsafe fn max(a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_max_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn select_eq(a: __m256, b: __m256, yes: __m256, no: __m256) -> __m256 {
+        unsafe { _mm256_blendv_ps(no, yes, _mm256_cmp_ps::<_CMP_EQ_OQ>(a, b)) }
+    }
+    #[inline(always)]
     unsafe fn load_first(p: *const f32, n: usize) -> __m256 {
         // VMASKMOVPS neither reads masked-off lanes nor faults on them.
         unsafe { _mm256_maskload_ps(p, first_lanes_avx(n)) }
@@ -246,6 +258,14 @@ impl Simd for Avx512 {
     unsafe fn relu(a: __m512) -> __m512 {
         // MAXPS returns its second operand when either is NaN.
         unsafe { _mm512_max_ps(a, _mm512_setzero_ps()) }
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_max_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn select_eq(a: __m512, b: __m512, yes: __m512, no: __m512) -> __m512 {
+        unsafe { _mm512_mask_blend_ps(_mm512_cmp_ps_mask::<_CMP_EQ_OQ>(a, b), no, yes) }
     }
     #[inline(always)]
     unsafe fn load_first(p: *const f32, n: usize) -> __m512 {

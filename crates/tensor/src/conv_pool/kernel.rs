@@ -1,0 +1,195 @@
+//! The vector loops of [`ConvReluPool`](super::ConvReluPool), written once over [`Simd`] and
+//! entered with each instruction set switched on.
+//!
+//! A vector holds `LANES` neighbouring pooled cells of one row. The four convolution outputs
+//! that a 2x2 window pools, at columns `2j` and `2j + 1` of rows `2i` and `2i + 1`, read input
+//! columns `2j + s` (`s = dx + kx`): in the planes of even and odd columns that is one unaligned
+//! load at `j + s / 2` from the plane of parity `s % 2`, so no lane ever has to be shuffled.
+
+use super::Geometry;
+use crate::sgemm::Simd;
+
+/// The winner code of a window whose maximum is zero: ReLU's derivative is zero there, so no
+/// cell of the window receives a gradient.
+pub(super) const NO_GRADIENT: f32 = 4.0;
+
+/// Where a tap reads its four windows' cells: offsets from the start of the sample's planes
+/// (row `2i` and column `j0` are added by the caller), one per pooled cell `p = 2 dy + dx`.
+pub(super) fn tap_offsets(g: &Geometry) -> Vec<[usize; 4]> {
+    let (kh, kw) = (g.win.kernel_h, g.win.kernel_w);
+    let mut taps = Vec::with_capacity(g.ckk());
+    for c in 0..g.c {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let mut at = [0; 4];
+                for (p, at) in at.iter_mut().enumerate() {
+                    let (dy, dx) = (p / 2, p % 2);
+                    let s = dx + kx;
+                    *at = g.plane_row(c, dy + ky, s % 2) + s / 2;
+                }
+                taps.push(at);
+            }
+        }
+    }
+    taps
+}
+
+/// One sample: every filter's pooled plane (and winners), from the sample's planes.
+///
+/// # Safety
+/// `S`'s instruction set is available; `planes` holds the sample's planes laid out by `g`,
+/// `weight` `F * CKK` values, `pooled` and `winners` `F * PH * PW`.
+#[inline(always)]
+pub(super) unsafe fn forward_sample<S: Simd, const FB: usize>(
+    g: &Geometry,
+    taps: &[[usize; 4]],
+    planes: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    pooled: &mut [f32],
+    mut winners: Option<&mut [f32]>,
+) {
+    let mut f = 0;
+    while f + FB <= g.f {
+        unsafe { forward_filters::<S, FB>(g, taps, planes, weight, bias, pooled, &mut winners, f) };
+        f += FB;
+    }
+    while f < g.f {
+        unsafe { forward_filters::<S, 1>(g, taps, planes, weight, bias, pooled, &mut winners, f) };
+        f += 1;
+    }
+}
+
+/// Filters `f0 .. f0 + FB` of one sample: each input vector is loaded once for all of them.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_filters<S: Simd, const FB: usize>(
+    g: &Geometry,
+    taps: &[[usize; 4]],
+    planes: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    pooled: &mut [f32],
+    winners: &mut Option<&mut [f32]>,
+    f0: usize,
+) {
+    let (ph, pw, lanes, ckk) = (g.ph, g.pw, S::LANES, g.ckk());
+    for i in 0..ph {
+        let row = 2 * i * g.plane_row(0, 1, 0);
+        for j0 in (0..pw).step_by(lanes) {
+            let live = (pw - j0).min(lanes);
+            let base = unsafe { planes.as_ptr().add(row + j0) };
+            let mut acc = [[unsafe { S::zero() }; 4]; FB];
+            // The taps in the order of the weight's columns, (c, ky, kx): the same sequence
+            // of FMAs as the GEMM, so the pooled values equal the unfused layers' bit for bit.
+            for (t, at) in taps.iter().enumerate() {
+                let mut input = [unsafe { S::zero() }; 4];
+                for (v, &at) in input.iter_mut().zip(at) {
+                    *v = unsafe { S::load(base.add(at)) };
+                }
+                for (b, acc) in acc.iter_mut().enumerate() {
+                    let w = unsafe { S::splat(*weight.get_unchecked((f0 + b) * ckk + t)) };
+                    for (a, &v) in acc.iter_mut().zip(&input) {
+                        *a = unsafe { S::fma(w, v, *a) };
+                    }
+                }
+            }
+            for (b, acc) in acc.iter().enumerate() {
+                let f = f0 + b;
+                let at = (f * ph + i) * pw + j0;
+                unsafe {
+                    let bias = S::splat(bias.map_or(0.0, |b| b[f]));
+                    let mut y = [S::zero(); 4];
+                    for (y, &a) in y.iter_mut().zip(acc) {
+                        *y = S::relu(S::add(a, bias));
+                    }
+                    let max = S::max(S::max(y[0], y[1]), S::max(y[2], y[3]));
+                    S::store_first(pooled.as_mut_ptr().add(at), max, live);
+                    if let Some(winners) = winners.as_deref_mut() {
+                        // The first cell holding the maximum, as max_pool2d picks it.
+                        let mut code = S::splat(3.0);
+                        for p in (0..3).rev() {
+                            code = S::select_eq(y[p], max, S::splat(p as f32), code);
+                        }
+                        code = S::select_eq(max, S::zero(), S::splat(NO_GRADIENT), code);
+                        S::store_first(winners.as_mut_ptr().add(at), code, live);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Taps whose sums one pass of [`weight_grad_filter`] keeps in registers.
+const TAP_BLOCK: usize = 16;
+
+/// The weight gradient of one filter (and its bias gradient) over the whole batch, added into
+/// `d_w` (`CKK` values) and `d_b`. Sums run over samples, rows and columns in that order, so
+/// they do not depend on the number of threads.
+///
+/// # Safety
+/// `S`'s instruction set is available; `planes`, `winners` and `d_pooled` hold the whole batch
+/// laid out by `g`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn weight_grad_filter<S: Simd>(
+    g: &Geometry,
+    taps: &[[usize; 4]],
+    planes: &[f32],
+    winners: &[f32],
+    d_pooled: &[f32],
+    f: usize,
+    d_w: &mut [f32],
+    mut d_b: Option<&mut f32>,
+) {
+    let (ph, pw, lanes) = (g.ph, g.pw, S::LANES);
+    let row_step = 2 * g.plane_row(0, 1, 0);
+    for t0 in (0..taps.len()).step_by(TAP_BLOCK) {
+        let block = &taps[t0..(t0 + TAP_BLOCK).min(taps.len())];
+        let mut acc = [unsafe { S::zero() }; TAP_BLOCK];
+        let mut bias_acc = unsafe { S::zero() };
+        for n in 0..g.n {
+            let sample = n * g.sample_len();
+            for i in 0..ph {
+                for j0 in (0..pw).step_by(lanes) {
+                    let live = (pw - j0).min(lanes);
+                    let at = ((n * g.f + f) * ph + i) * pw + j0;
+                    let base = unsafe { planes.as_ptr().add(sample + i * row_step + j0) };
+                    let mut grad = [unsafe { S::zero() }; 4];
+                    unsafe {
+                        let d = S::load_first(d_pooled.as_ptr().add(at), live);
+                        let code = S::load_first(winners.as_ptr().add(at), live);
+                        for (p, grad) in grad.iter_mut().enumerate() {
+                            *grad = S::select_eq(code, S::splat(p as f32), d, S::zero());
+                        }
+                        if t0 == 0 {
+                            let sum = S::add(S::add(grad[0], grad[1]), S::add(grad[2], grad[3]));
+                            bias_acc = S::add(bias_acc, sum);
+                        }
+                    }
+                    for (acc, at) in acc.iter_mut().zip(block) {
+                        let mut sum = *acc;
+                        for (&grad, &at) in grad.iter().zip(at) {
+                            sum = unsafe { S::fma(grad, S::load(base.add(at)), sum) };
+                        }
+                        *acc = sum;
+                    }
+                }
+            }
+        }
+        for (d_w, acc) in d_w[t0..].iter_mut().zip(&acc[..block.len()]) {
+            *d_w += unsafe { lane_sum::<S>(*acc) };
+        }
+        if let (0, Some(d_b)) = (t0, d_b.as_deref_mut()) {
+            *d_b += unsafe { lane_sum::<S>(bias_acc) };
+        }
+    }
+}
+
+/// The lanes of `v` added in order.
+#[inline(always)]
+unsafe fn lane_sum<S: Simd>(v: S::V) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    unsafe { S::store(lanes.as_mut_ptr(), v) };
+    lanes[..S::LANES].iter().sum()
+}
