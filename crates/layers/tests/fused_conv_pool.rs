@@ -142,9 +142,9 @@ proptest! {
     }
 }
 
-#[test]
-fn reference_cnn_first_layer() {
-    check(&Case {
+/// The reference CNN's first layer and pool: 28x28 digits, 32 filters 3x3.
+fn reference() -> Case {
+    Case {
         n: 16,
         c: 1,
         f: 32,
@@ -153,20 +153,21 @@ fn reference_cnn_first_layer() {
         same: false,
         below: false,
         seed: 3,
-    });
+    }
+}
+
+#[test]
+fn reference_cnn_first_layer() {
+    check(&reference());
 }
 
 #[test]
 fn the_pool_alone_cannot_go_back_through_a_fused_pass() {
     let case = Case {
         n: 2,
-        c: 1,
         f: 2,
         size: (8, 8),
-        kernel: (3, 3),
-        same: false,
-        below: false,
-        seed: 5,
+        ..reference()
     };
     let mut model = model(&case);
     let x = ArrayD::<f32>::ones(vec![2, 1, 8, 8]);

@@ -35,6 +35,22 @@ pub enum Transpose {
     Yes,
 }
 
+impl Transpose {
+    /// `a` as the product reads it: itself, or its transpose (a view either way).
+    ///
+    /// ```
+    /// use neurite_tensor::Transpose;
+    /// let a = ndarray::array![[1.0, 2.0, 3.0]];
+    /// assert_eq!(Transpose::Yes.apply(a.view()).shape(), &[3, 1]);
+    /// ```
+    pub fn apply<T>(self, a: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+        match self {
+            Transpose::No => a,
+            Transpose::Yes => a.reversed_axes(),
+        }
+    }
+}
+
 /// Below this many multiply-adds a product runs on the calling thread: splitting would cost
 /// more in task overhead than it saves.
 const MIN_PARALLEL_WORK: usize = 1 << 17;
@@ -162,17 +178,7 @@ fn apply_transposes<'a, 'b, F>(
     b: ArrayView2<'b, F>,
     trans_b: Transpose,
 ) -> (ArrayView2<'a, F>, ArrayView2<'b, F>) {
-    let a = if trans_a == Transpose::Yes {
-        a.reversed_axes()
-    } else {
-        a
-    };
-    let b = if trans_b == Transpose::Yes {
-        b.reversed_axes()
-    } else {
-        b
-    };
-    (a, b)
+    (trans_a.apply(a), trans_b.apply(b))
 }
 
 fn check_shapes<F>(
@@ -225,13 +231,50 @@ fn kernel<F: Float>(
         }
         return;
     }
+    // SAFETY: `F::gemm_raw` is the routine for F's raw matrices.
+    unsafe { strided_product(alpha, a, b, beta, c, F::gemm_raw) }
+}
+
+/// The signature of a strided BLAS-style product (matrixmultiply's and [`Float::gemm_raw`]):
+/// `m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc`.
+type RawProduct<F> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    F,
+    *const F,
+    isize,
+    isize,
+    *const F,
+    isize,
+    isize,
+    F,
+    *mut F,
+    isize,
+    isize,
+);
+
+/// Calls `product` on the views' pointers and element strides.
+///
+/// # Safety
+/// `product` computes `c = alpha a b + beta c` for any strides (reading only the matrices the
+/// pointers and strides describe); the shapes fit.
+unsafe fn strided_product<F>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    mut c: ArrayViewMut2<'_, F>,
+    product: RawProduct<F>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
     let (rsa, csa) = (a.strides()[0], a.strides()[1]);
     let (rsb, csb) = (b.strides()[0], b.strides()[1]);
     let (rsc, csc) = (c.strides()[0], c.strides()[1]);
     // SAFETY: the views describe m x k, k x n and m x n matrices with these element strides,
     // C is uniquely borrowed, so it cannot alias A or B.
     unsafe {
-        F::gemm_raw(
+        product(
             m,
             k,
             n,
@@ -246,8 +289,35 @@ fn kernel<F: Float>(
             c.as_mut_ptr(),
             rsc,
             csc,
-        );
-    }
+        )
+    };
+}
+
+/// `c = alpha a b + beta c` by matrixmultiply's sgemm on the calling thread, for any strides:
+/// the reference neurite's own f32 kernels ([`sgemm`](crate::sgemm())) are tested and
+/// benchmarked against.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let mut c = array![[1.0f32, 1.0], [1.0, 1.0]];
+/// neurite_tensor::sgemm_matrixmultiply(1.0, a.view(), a.t(), 1.0, c.view_mut()).unwrap();
+/// assert_eq!(c, array![[6.0, 12.0], [12.0, 26.0]]);
+/// ```
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] when `a b` does not fit `c`.
+pub fn sgemm_matrixmultiply(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+) -> Result<()> {
+    check_shapes(&a, &b, &c)?;
+    // SAFETY: matrixmultiply's sgemm takes any strides; the shapes were checked.
+    unsafe { strided_product(alpha, a, b, beta, c, matrixmultiply::sgemm) };
+    Ok(())
 }
 
 #[cfg(test)]

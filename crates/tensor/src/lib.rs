@@ -43,7 +43,7 @@ pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_w
 pub use conv_pool::ConvReluPool;
 pub use error::{Result, TensorError};
 pub use float::Float;
-pub use gemm::{Transpose, gemm, gemm_serial, matmul};
+pub use gemm::{Transpose, gemm, gemm_serial, matmul, sgemm_matrixmultiply};
 pub use init::{Fans, Initializer};
 pub use param::Param;
 pub use pool::{

@@ -7,7 +7,8 @@ mod common;
 use common::random;
 use ndarray::{Array2, Array3, ArrayView2, Ix2};
 use neurite_tensor::{
-    Bias, Epilogue, Kernel, MatMut, MatRef, Padding, Window2d, im2col_wide, sgemm_with,
+    Bias, Epilogue, Kernel, MatMut, MatRef, Padding, Window2d, im2col_wide, sgemm_matrixmultiply,
+    sgemm_with,
 };
 use proptest::prelude::*;
 
@@ -381,30 +382,8 @@ fn split_k_products_match_and_do_not_depend_on_the_split() {
 
 /// `a * b` by matrixmultiply's sgemm, the reference: any strides.
 fn matrixmultiply_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
-    let ((m, k), n) = (a.dim(), b.ncols());
-    let mut c = Array2::<f32>::zeros((m, n));
-    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
-    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
-    // SAFETY: the views describe m x k and k x n matrices with these strides; c is m x n
-    // row-major and does not alias them.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+    let mut c = Array2::<f32>::zeros((a.nrows(), b.ncols()));
+    sgemm_matrixmultiply(1.0, a, b, 0.0, c.view_mut()).unwrap();
     c
 }
 

@@ -217,45 +217,13 @@ fn gemm_matrixmultiply(
     tb: Transpose,
     mut c: ndarray::ArrayViewMut2<'_, f32>,
 ) {
-    let a = if ta == Transpose::Yes {
-        a.reversed_axes()
-    } else {
-        a
-    };
-    let b = if tb == Transpose::Yes {
-        b.reversed_axes()
-    } else {
-        b
-    };
-    let (m, k) = a.dim();
+    let (a, b) = (ta.apply(a), tb.apply(b));
     let chunk = b.ncols().div_ceil(rayon::current_num_threads()).max(16);
     b.axis_chunks_iter(ndarray::Axis(1), chunk)
         .into_par_iter()
         .zip(c.axis_chunks_iter_mut(ndarray::Axis(1), chunk))
-        .for_each(|(b, mut c)| {
-            let n = b.ncols();
-            let (rsa, csa) = (a.strides()[0], a.strides()[1]);
-            let (rsb, csb) = (b.strides()[0], b.strides()[1]);
-            let (rsc, csc) = (c.strides()[0], c.strides()[1]);
-            // SAFETY: the views describe m x k, k x n and m x n matrices with these strides.
-            unsafe {
-                matrixmultiply::sgemm(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    a.as_ptr(),
-                    rsa,
-                    csa,
-                    b.as_ptr(),
-                    rsb,
-                    csb,
-                    0.0,
-                    c.as_mut_ptr(),
-                    rsc,
-                    csc,
-                );
-            }
+        .for_each(|(b, c)| {
+            neurite::tensor::sgemm_matrixmultiply(1.0, a, b, 0.0, c).expect("shapes fit")
         });
 }
 

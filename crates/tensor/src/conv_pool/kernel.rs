@@ -34,61 +34,57 @@ pub(super) fn tap_offsets(g: &Geometry) -> Vec<[usize; 4]> {
     taps
 }
 
-/// One sample: every filter's pooled plane (and winners), from the sample's planes.
+/// What the forward of one sample reads and writes.
+pub(super) struct SampleForward<'a> {
+    pub g: &'a Geometry,
+    pub taps: &'a [[usize; 4]],
+    /// The sample's planes, laid out by `g`.
+    pub planes: &'a [f32],
+    /// `F * CKK` values.
+    pub weight: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+    /// `F * PH * PW` values, as `winners`.
+    pub pooled: &'a mut [f32],
+    pub winners: Option<&'a mut [f32]>,
+}
+
+/// One sample: every filter's pooled plane (and winners), `FB` filters at a time.
 ///
 /// # Safety
-/// `S`'s instruction set is available; `planes` holds the sample's planes laid out by `g`,
-/// `weight` `F * CKK` values, `pooled` and `winners` `F * PH * PW`.
+/// `S`'s instruction set is available; the slices have the sizes their fields document.
 #[inline(always)]
-pub(super) unsafe fn forward_sample<S: Simd, const FB: usize>(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    pooled: &mut [f32],
-    mut winners: Option<&mut [f32]>,
-) {
+pub(super) unsafe fn forward_sample<S: Simd, const FB: usize>(s: &mut SampleForward<'_>) {
     let mut f = 0;
-    while f + FB <= g.f {
-        unsafe { forward_filters::<S, FB>(g, taps, planes, weight, bias, pooled, &mut winners, f) };
+    while f + FB <= s.g.f {
+        unsafe { forward_filters::<S, FB>(s, f) };
         f += FB;
     }
-    while f < g.f {
-        unsafe { forward_filters::<S, 1>(g, taps, planes, weight, bias, pooled, &mut winners, f) };
+    while f < s.g.f {
+        unsafe { forward_filters::<S, 1>(s, f) };
         f += 1;
     }
 }
 
 /// Filters `f0 .. f0 + FB` of one sample: each input vector is loaded once for all of them.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn forward_filters<S: Simd, const FB: usize>(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    pooled: &mut [f32],
-    winners: &mut Option<&mut [f32]>,
-    f0: usize,
-) {
+unsafe fn forward_filters<S: Simd, const FB: usize>(s: &mut SampleForward<'_>, f0: usize) {
+    let g = s.g;
     let (ph, pw, lanes, ckk) = (g.ph, g.pw, S::LANES, g.ckk());
     for i in 0..ph {
         let row = 2 * i * g.plane_row(0, 1, 0);
         for j0 in (0..pw).step_by(lanes) {
             let live = (pw - j0).min(lanes);
-            let base = unsafe { planes.as_ptr().add(row + j0) };
+            let base = unsafe { s.planes.as_ptr().add(row + j0) };
             let mut acc = [[unsafe { S::zero() }; 4]; FB];
             // The taps in the order of the weight's columns, (c, ky, kx): the same sequence
             // of FMAs as the GEMM, so the pooled values equal the unfused layers' bit for bit.
-            for (t, at) in taps.iter().enumerate() {
+            for (t, at) in s.taps.iter().enumerate() {
                 let mut input = [unsafe { S::zero() }; 4];
                 for (v, &at) in input.iter_mut().zip(at) {
                     *v = unsafe { S::load(base.add(at)) };
                 }
                 for (b, acc) in acc.iter_mut().enumerate() {
-                    let w = unsafe { S::splat(*weight.get_unchecked((f0 + b) * ckk + t)) };
+                    let w = unsafe { S::splat(*s.weight.get_unchecked((f0 + b) * ckk + t)) };
                     for (a, &v) in acc.iter_mut().zip(&input) {
                         *a = unsafe { S::fma(w, v, *a) };
                     }
@@ -98,14 +94,14 @@ unsafe fn forward_filters<S: Simd, const FB: usize>(
                 let f = f0 + b;
                 let at = (f * ph + i) * pw + j0;
                 unsafe {
-                    let bias = S::splat(bias.map_or(0.0, |b| b[f]));
+                    let bias = S::splat(s.bias.map_or(0.0, |b| b[f]));
                     let mut y = [S::zero(); 4];
                     for (y, &a) in y.iter_mut().zip(acc) {
                         *y = S::relu(S::add(a, bias));
                     }
                     let max = S::max(S::max(y[0], y[1]), S::max(y[2], y[3]));
-                    S::store_first(pooled.as_mut_ptr().add(at), max, live);
-                    if let Some(winners) = winners.as_deref_mut() {
+                    S::store_first(s.pooled.as_mut_ptr().add(at), max, live);
+                    if let Some(winners) = s.winners.as_deref_mut() {
                         // The first cell holding the maximum, as max_pool2d picks it.
                         let mut code = S::splat(3.0);
                         for p in (0..3).rev() {
@@ -123,27 +119,32 @@ unsafe fn forward_filters<S: Simd, const FB: usize>(
 /// Taps whose sums one pass of [`weight_grad_filter`] keeps in registers.
 const TAP_BLOCK: usize = 16;
 
-/// The weight gradient of one filter (and its bias gradient) over the whole batch, added into
-/// `d_w` (`CKK` values) and `d_b`. Sums run over samples, rows and columns in that order, so
-/// they do not depend on the number of threads.
+/// What the weight gradient of one filter reads and writes.
+pub(super) struct FilterGrad<'a> {
+    pub g: &'a Geometry,
+    pub taps: &'a [[usize; 4]],
+    /// The whole batch's planes, winners and pooled gradient, laid out by `g`.
+    pub planes: &'a [f32],
+    pub winners: &'a [f32],
+    pub d_pooled: &'a [f32],
+    /// The filter.
+    pub f: usize,
+    /// Its `CKK` weight gradients and its bias gradient, added into.
+    pub d_w: &'a mut [f32],
+    pub d_b: Option<&'a mut f32>,
+}
+
+/// The weight gradient of one filter (and its bias gradient) over the whole batch. Sums run
+/// over samples, rows and columns in that order, so they do not depend on the thread count.
 ///
 /// # Safety
-/// `S`'s instruction set is available; `planes`, `winners` and `d_pooled` hold the whole batch
-/// laid out by `g`.
+/// `S`'s instruction set is available; the slices have the sizes their fields document.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn weight_grad_filter<S: Simd>(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    winners: &[f32],
-    d_pooled: &[f32],
-    f: usize,
-    d_w: &mut [f32],
-    mut d_b: Option<&mut f32>,
-) {
+pub(super) unsafe fn weight_grad_filter<S: Simd>(p: FilterGrad<'_>) {
+    let (g, taps, f) = (p.g, p.taps, p.f);
     let (ph, pw, lanes) = (g.ph, g.pw, S::LANES);
     let row_step = 2 * g.plane_row(0, 1, 0);
+    let mut d_b = p.d_b;
     for t0 in (0..taps.len()).step_by(TAP_BLOCK) {
         let block = &taps[t0..(t0 + TAP_BLOCK).min(taps.len())];
         let mut acc = [unsafe { S::zero() }; TAP_BLOCK];
@@ -154,13 +155,13 @@ pub(super) unsafe fn weight_grad_filter<S: Simd>(
                 for j0 in (0..pw).step_by(lanes) {
                     let live = (pw - j0).min(lanes);
                     let at = ((n * g.f + f) * ph + i) * pw + j0;
-                    let base = unsafe { planes.as_ptr().add(sample + i * row_step + j0) };
+                    let base = unsafe { p.planes.as_ptr().add(sample + i * row_step + j0) };
                     let mut grad = [unsafe { S::zero() }; 4];
                     unsafe {
-                        let d = S::load_first(d_pooled.as_ptr().add(at), live);
-                        let code = S::load_first(winners.as_ptr().add(at), live);
-                        for (p, grad) in grad.iter_mut().enumerate() {
-                            *grad = S::select_eq(code, S::splat(p as f32), d, S::zero());
+                        let d = S::load_first(p.d_pooled.as_ptr().add(at), live);
+                        let code = S::load_first(p.winners.as_ptr().add(at), live);
+                        for (cell, grad) in grad.iter_mut().enumerate() {
+                            *grad = S::select_eq(code, S::splat(cell as f32), d, S::zero());
                         }
                         if t0 == 0 {
                             let sum = S::add(S::add(grad[0], grad[1]), S::add(grad[2], grad[3]));
@@ -177,7 +178,7 @@ pub(super) unsafe fn weight_grad_filter<S: Simd>(
                 }
             }
         }
-        for (d_w, acc) in d_w[t0..].iter_mut().zip(&acc[..block.len()]) {
+        for (d_w, acc) in p.d_w[t0..].iter_mut().zip(&acc[..block.len()]) {
             *d_w += unsafe { lane_sum::<S>(*acc) };
         }
         if let (0, Some(d_b)) = (t0, d_b.as_deref_mut()) {

@@ -22,7 +22,9 @@ use rayon::prelude::*;
 
 use crate::sgemm::{Kernel, Scalar};
 use crate::{Result, TensorError, Window2d};
-use kernel::{NO_GRADIENT, forward_sample, tap_offsets, weight_grad_filter};
+use kernel::{
+    FilterGrad, NO_GRADIENT, SampleForward, forward_sample, tap_offsets, weight_grad_filter,
+};
 
 const OP: &str = "conv_relu_max_pool";
 
@@ -206,7 +208,15 @@ impl ConvReluPool {
         let run = |((x, planes), pooled): ((ArrayView3<'_, f32>, &mut [f32]), &mut [f32]),
                    winners: Option<&mut [f32]>| {
             fill_planes(&g, x, planes);
-            forward_sample_on(&g, &taps, planes, weight, bias, pooled, winners);
+            forward_sample_on(SampleForward {
+                g: &g,
+                taps: &taps,
+                planes,
+                weight,
+                bias,
+                pooled,
+                winners,
+            });
         };
         if train {
             samples
@@ -264,16 +274,16 @@ impl ConvReluPool {
             let one =
                 |f: usize, mut d_w: ndarray::ArrayViewMut1<'_, f32>, d_b: Option<&mut f32>| {
                     let mut row = d_w.to_vec();
-                    weight_grad_on(
-                        &g,
-                        &taps,
-                        &self.planes,
-                        &self.winners,
+                    weight_grad_on(FilterGrad {
+                        g: &g,
+                        taps: &taps,
+                        planes: &self.planes,
+                        winners: &self.winners,
                         d_pooled,
                         f,
-                        &mut row,
+                        d_w: &mut row,
                         d_b,
-                    );
+                    });
                     d_w.assign(&ndarray::ArrayView1::from(&row));
                 };
             match d_b {
@@ -399,122 +409,54 @@ fn input_grad_sample(
 }
 
 /// [`kernel::forward_sample`] with the instruction set of the planes' layout switched on.
-fn forward_sample_on(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    pooled: &mut [f32],
-    winners: Option<&mut [f32]>,
-) {
-    match g.kernel {
+fn forward_sample_on(mut s: SampleForward<'_>) {
+    match s.g.kernel {
         // SAFETY: `Kernel::best` chose an instruction set this CPU has; the slices were sized
         // from `g`.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { forward_avx512(g, taps, planes, weight, bias, pooled, winners) },
+        Kernel::Avx512 => unsafe { forward_avx512(&mut s) },
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { forward_avx2(g, taps, planes, weight, bias, pooled, winners) },
+        Kernel::Avx2 => unsafe { forward_avx2(&mut s) },
         // SAFETY: plain scalar code.
-        _ => unsafe { forward_sample::<Scalar, 4>(g, taps, planes, weight, bias, pooled, winners) },
+        _ => unsafe { forward_sample::<Scalar, 4>(&mut s) },
     }
 }
 
 /// Four filters at a time: 16 accumulators of the 32 registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn forward_avx512(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    pooled: &mut [f32],
-    winners: Option<&mut [f32]>,
-) {
-    unsafe {
-        forward_sample::<crate::sgemm::Avx512, 4>(g, taps, planes, weight, bias, pooled, winners)
-    }
+unsafe fn forward_avx512(s: &mut SampleForward<'_>) {
+    unsafe { forward_sample::<crate::sgemm::Avx512, 4>(s) }
 }
 
 /// Two filters at a time: 8 accumulators of the 16 registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    pooled: &mut [f32],
-    winners: Option<&mut [f32]>,
-) {
-    unsafe {
-        forward_sample::<crate::sgemm::Avx2, 2>(g, taps, planes, weight, bias, pooled, winners)
-    }
+unsafe fn forward_avx2(s: &mut SampleForward<'_>) {
+    unsafe { forward_sample::<crate::sgemm::Avx2, 2>(s) }
 }
 
 /// [`kernel::weight_grad_filter`] with the instruction set of the planes' layout switched on.
-#[allow(clippy::too_many_arguments)]
-fn weight_grad_on(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    winners: &[f32],
-    d_pooled: &[f32],
-    f: usize,
-    d_w: &mut [f32],
-    d_b: Option<&mut f32>,
-) {
-    match g.kernel {
+fn weight_grad_on(p: FilterGrad<'_>) {
+    match p.g.kernel {
         // SAFETY: as in `forward_sample_on`.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe {
-            weight_grad_avx512(g, taps, planes, winners, d_pooled, f, d_w, d_b)
-        },
+        Kernel::Avx512 => unsafe { weight_grad_avx512(p) },
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe {
-            weight_grad_avx2(g, taps, planes, winners, d_pooled, f, d_w, d_b)
-        },
+        Kernel::Avx2 => unsafe { weight_grad_avx2(p) },
         // SAFETY: plain scalar code.
-        _ => unsafe {
-            weight_grad_filter::<Scalar>(g, taps, planes, winners, d_pooled, f, d_w, d_b)
-        },
+        _ => unsafe { weight_grad_filter::<Scalar>(p) },
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn weight_grad_avx512(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    winners: &[f32],
-    d_pooled: &[f32],
-    f: usize,
-    d_w: &mut [f32],
-    d_b: Option<&mut f32>,
-) {
-    unsafe {
-        weight_grad_filter::<crate::sgemm::Avx512>(g, taps, planes, winners, d_pooled, f, d_w, d_b)
-    }
+unsafe fn weight_grad_avx512(p: FilterGrad<'_>) {
+    unsafe { weight_grad_filter::<crate::sgemm::Avx512>(p) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn weight_grad_avx2(
-    g: &Geometry,
-    taps: &[[usize; 4]],
-    planes: &[f32],
-    winners: &[f32],
-    d_pooled: &[f32],
-    f: usize,
-    d_w: &mut [f32],
-    d_b: Option<&mut f32>,
-) {
-    unsafe {
-        weight_grad_filter::<crate::sgemm::Avx2>(g, taps, planes, winners, d_pooled, f, d_w, d_b)
-    }
+unsafe fn weight_grad_avx2(p: FilterGrad<'_>) {
+    unsafe { weight_grad_filter::<crate::sgemm::Avx2>(p) }
 }
