@@ -121,6 +121,10 @@ pub trait Layer<F: Float>: Send + std::any::Any {
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>>;
 
     /// The output of the last forward pass.
+    ///
+    /// Inside a `Sequential` running f32, a Conv2D with ReLU that feeds a 2x2 max pool runs
+    /// with it as one pass and keeps no output of its own (this is then empty); to look at
+    /// such a layer's feature maps, call its `forward` directly.
     fn output(&self) -> ArrayViewD<'_, F>;
 
     /// Back-propagates `d_output` (the gradient w.r.t. the last output, or w.r.t. the logits
