@@ -287,6 +287,15 @@ fn bad_shapes_are_errors_not_panics() {
         };
     assert!(run(&x, &weight, None, &mut pooled).is_ok());
     assert!(run(&Array4::zeros((2, 1, 9, 8)), &weight, None, &mut pooled).is_err());
+    assert!(
+        run(
+            &Array4::zeros((2, 0, 8, 8)),
+            &Array2::zeros((4, 0)),
+            None,
+            &mut pooled
+        )
+        .is_err()
+    );
     assert!(run(&x, &Array2::zeros((4, 8)), None, &mut pooled).is_err());
     assert!(run(&x, &weight, Some(&[0.0; 3]), &mut pooled).is_err());
     assert!(run(&x, &weight, None, &mut Array4::zeros((2, 4, 3, 2))).is_err());

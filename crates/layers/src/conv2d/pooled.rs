@@ -59,8 +59,11 @@ impl<F: Float> Conv2D<F> {
         };
         let bias = self.bias.as_ref().map(|b| {
             let b = b.value().view().into_dimensionality::<Ix1>().expect("[F]");
-            F::as_f32(b).expect("f32 like the weight").to_vec()
+            F::as_f32(b).expect("f32 like the weight")
         });
+        let bias = bias
+            .as_ref()
+            .map(|b| b.as_slice().expect("a bias is contiguous"));
         let shape = [g.n, g.f, g.win.out_h / 2, g.win.out_w / 2];
         let out = pool.output_of_fused_pass(shape).view_mut();
         let out = out.into_dimensionality::<Ix4>().expect("4-D");
@@ -68,7 +71,7 @@ impl<F: Float> Conv2D<F> {
         let train = mode == Mode::Train;
         self.pooled
             .op
-            .forward(x, weight, bias.as_deref(), &g.win, out, train)
+            .forward(x, weight, bias, &g.win, out, train)
             .in_layer(|| describe(&self.cfg))?;
         self.pooled.trained = train;
         // This layer's own output is never written: drop it rather than keep a stale one.

@@ -159,6 +159,9 @@ impl ConvReluPool {
         let &[n, c, h, w] = x.shape() else {
             unreachable!("a 4-D view")
         };
+        if c == 0 {
+            return Err(TensorError::mismatch(OP, "the input has no channels"));
+        }
         if (h, w) != (win.in_h, win.in_w) {
             let detail = format!(
                 "input {:?} has planes {h}x{w}, the window expects {}x{}",
@@ -270,22 +273,22 @@ impl ConvReluPool {
         let d_pooled = d_pooled.as_slice().expect("standard layout");
         if g.ph * g.pw > 0 {
             let taps = tap_offsets(&g);
-            let rows = d_w.axis_iter_mut(Axis(0)).into_par_iter().enumerate();
-            let one =
-                |f: usize, mut d_w: ndarray::ArrayViewMut1<'_, f32>, d_b: Option<&mut f32>| {
-                    let mut row = d_w.to_vec();
-                    weight_grad_on(FilterGrad {
-                        g: &g,
-                        taps: &taps,
-                        planes: &self.planes,
-                        winners: &self.winners,
-                        d_pooled,
-                        f,
-                        d_w: &mut row,
-                        d_b,
-                    });
-                    d_w.assign(&ndarray::ArrayView1::from(&row));
-                };
+            let d_w = d_w.as_slice_mut().ok_or_else(|| {
+                TensorError::mismatch(OP, "d_w must be a contiguous standard-layout array")
+            })?;
+            let rows = d_w.par_chunks_mut(g.ckk()).enumerate();
+            let one = |f: usize, d_w: &mut [f32], d_b: Option<&mut f32>| {
+                weight_grad_on(FilterGrad {
+                    g: &g,
+                    taps: &taps,
+                    planes: &self.planes,
+                    winners: &self.winners,
+                    d_pooled,
+                    f,
+                    d_w,
+                    d_b,
+                })
+            };
             match d_b {
                 Some(d_b) => rows
                     .zip(d_b.par_iter_mut())
