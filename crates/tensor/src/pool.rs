@@ -26,7 +26,8 @@ fn check_input(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> 
     Ok(())
 }
 
-fn contiguous_mut<'a, T>(
+/// `a` as one slice, if it has the shape `want` and is contiguous.
+pub(crate) fn contiguous_mut<'a, T>(
     op: &'static str,
     what: &str,
     a: &'a mut ArrayViewMut4<'_, T>,

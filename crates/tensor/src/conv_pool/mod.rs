@@ -20,6 +20,8 @@ mod kernel;
 use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 
+use crate::conv::check_plane;
+use crate::pool::contiguous_mut;
 use crate::sgemm::{Kernel, Scalar};
 use crate::{Result, TensorError, Window2d};
 use kernel::{
@@ -156,21 +158,13 @@ impl ConvReluPool {
             let stride = format!("{:?}", (win.stride_h, win.stride_w));
             return Err(TensorError::invalid(OP, "stride", stride, "must be (1, 1)"));
         }
-        let &[n, c, h, w] = x.shape() else {
+        let &[n, c, _, _] = x.shape() else {
             unreachable!("a 4-D view")
         };
         if c == 0 {
             return Err(TensorError::mismatch(OP, "the input has no channels"));
         }
-        if (h, w) != (win.in_h, win.in_w) {
-            let detail = format!(
-                "input {:?} has planes {h}x{w}, the window expects {}x{}",
-                x.shape(),
-                win.in_h,
-                win.in_w
-            );
-            return Err(TensorError::mismatch(OP, detail));
-        }
+        check_plane(OP, x.shape(), win)?;
         let f = weight.nrows();
         let kernel = self.kernel.filter(|k| k.is_supported());
         let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best));
@@ -188,7 +182,7 @@ impl ConvReluPool {
             let detail = format!("bias has {} values for {f} filters", b.len());
             return Err(TensorError::mismatch(OP, detail));
         }
-        let pooled = contiguous(pooled.view_mut(), "pooled", &g.pooled_shape())?;
+        let pooled = contiguous_mut(OP, "pooled", &mut pooled, &g.pooled_shape())?;
         let weight = weight.as_standard_layout();
         let weight = weight.as_slice().expect("standard layout");
         self.trained = None;
@@ -298,7 +292,7 @@ impl ConvReluPool {
         }
         if let Some(mut d_x) = d_x {
             let shape = [g.n, g.c, g.win.in_h, g.win.in_w];
-            let d_x = contiguous(d_x.view_mut(), "d_x", &shape)?;
+            let d_x = contiguous_mut(OP, "d_x", &mut d_x, &shape)?;
             let weight = weight.as_standard_layout();
             let weight = weight.as_slice().expect("standard layout");
             let plane_len = g.f * g.ph * g.pw;
@@ -327,16 +321,6 @@ impl ConvReluPool {
             None => &[],
         }
     }
-}
-
-/// `a` as one slice, if it has the shape `want` and is contiguous.
-fn contiguous<'a>(a: ArrayViewMut4<'a, f32>, what: &str, want: &[usize]) -> Result<&'a mut [f32]> {
-    if a.shape() != want {
-        let detail = format!("{what} is {:?}, expected {want:?}", a.shape());
-        return Err(TensorError::mismatch(OP, detail));
-    }
-    a.into_slice()
-        .ok_or_else(|| TensorError::mismatch(OP, format!("{what} must be contiguous")))
 }
 
 /// Splits one sample `[C, H, W]` into its planes: for every padded row, the even columns then
