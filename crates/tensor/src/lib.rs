@@ -37,6 +37,7 @@ mod setters;
 mod sgemm;
 mod softmax;
 mod window;
+mod winograd;
 
 pub use activation::Activation;
 pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide};
@@ -55,6 +56,7 @@ pub use rng::Rng;
 pub use sgemm::{Bias, Epilogue, Kernel, MatMut, MatRef, sgemm, sgemm_serial, sgemm_with};
 pub use softmax::{log_softmax, log_softmax_into, softmax, softmax_backward, softmax_into};
 pub use window::{Padding, Window2d};
+pub use winograd::Winograd;
 
 /// A tensor of any rank: an owned, dynamically shaped ndarray array.
 pub type Tensor<F> = ndarray::ArrayD<F>;

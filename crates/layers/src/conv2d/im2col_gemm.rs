@@ -108,7 +108,7 @@ impl<F: Float> Default for Buffers<F> {
 }
 
 /// Reallocates `buf` only when its shape changes; the contents are then unspecified.
-fn resize<F: Float, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, dim: D) {
+pub(super) fn resize<F: Float, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, dim: D) {
     if buf.raw_dim() != dim {
         *buf = ndarray::Array::zeros(dim);
     }

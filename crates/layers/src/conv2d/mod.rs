@@ -3,11 +3,14 @@
 //! This file holds the layer (configuration, building, the [`Layer`] plumbing); the arithmetic,
 //! forward next to backward, is in one file per strategy: [`im2col_gemm`], the batch unfolded
 //! into one wide matrix and one GEMM per pass, with bias and ReLU fused into the f32 kernel's
-//! epilogue; and [`pooled`], the convolution, ReLU and a following 2x2 max pool as one direct
-//! pass, which a `Sequential` picks for first convolutions.
+//! epilogue; [`winograd`], Winograd's F(2x2, 3x3) for 3x3 stride-1 windows with enough
+//! channels, which the layer picks by itself; and [`pooled`], the convolution, ReLU and a
+//! following 2x2 max pool as one direct pass, which a `Sequential` picks for first
+//! convolutions.
 
 mod im2col_gemm;
 mod pooled;
+mod winograd;
 
 use ndarray::{ArrayViewD, Ix1, Ix4};
 use neurite_tensor::{Fans, Float, Initializer, Padding, Param, Rng, Window2d};
@@ -88,6 +91,7 @@ pub struct Conv2D<F: Float> {
     cached: bool,
     /// The state of a pass fused with the following max pool.
     pooled: pooled::Pooled,
+    winograd: winograd::WinogradPass,
 }
 
 impl<F: Float> Conv2D<F> {
@@ -117,6 +121,7 @@ impl<F: Float> Conv2D<F> {
             bufs: Buffers::default(),
             cached: false,
             pooled: pooled::Pooled::default(),
+            winograd: winograd::WinogradPass::default(),
         }
     }
 
@@ -305,9 +310,14 @@ impl<F: Float> Layer<F> for Conv2D<F> {
     }
 
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
-        let describe = || describe(&self.cfg);
         let geometry = self.geometry(input.shape())?;
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
+        self.pooled.trained = false;
+        if self.forward_winograd(&geometry, x.view(), mode)? {
+            self.cached = mode == Mode::Train;
+            return Ok(self.bufs.y.view().into_dyn());
+        }
+        let describe = || describe(&self.cfg);
         let weight = weight_matrix(self.weight.value());
         let bias = self
             .bias
@@ -324,7 +334,6 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         )
         .in_layer(describe)?;
         self.cached = mode == Mode::Train;
-        self.pooled.trained = false;
         Ok(self.bufs.y.view().into_dyn())
     }
 
@@ -345,6 +354,9 @@ impl<F: Float> Layer<F> for Conv2D<F> {
         let mut input_shape = vec![self.bufs.y.shape()[0]];
         input_shape.extend_from_slice(&input);
         let geometry = self.geometry(&input_shape)?;
+        if self.winograd.trained {
+            return self.backward_winograd(&geometry, d_output, opts);
+        }
         let d_y = d_output
             .into_dimensionality::<Ix4>()
             .expect("shape checked");

@@ -47,6 +47,7 @@ impl<F: Float> Conv2D<F> {
         mode: Mode,
     ) -> Result<bool> {
         self.pooled.trained = false;
+        self.winograd.trained = false;
         if self.cfg.activation != Activation::Relu || !pool.is_2x2_stride_2() {
             return Ok(false);
         }

@@ -135,6 +135,10 @@ impl Simd for Scalar {
         a + b
     }
     #[inline(always)]
+    unsafe fn sub(a: f32, b: f32) -> f32 {
+        a - b
+    }
+    #[inline(always)]
     unsafe fn mul(a: f32, b: f32) -> f32 {
         a * b
     }

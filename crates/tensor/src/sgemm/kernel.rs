@@ -50,30 +50,33 @@ pub(crate) struct Buffers {
     b_k_offsets: Vec<isize>,
 }
 
-/// The `MR x NR` register tile: `acc[i][v]` holds `sum_k a[k * MR + i] * b[k * NR + j]` for
-/// the `S::LANES` columns `j` of vector `v`, with `NR = NV * S::LANES`. It is returned in
-/// registers, so a whole tile goes into C without a round trip through memory.
+/// The `MR x NR` register tile: `acc[i][v]` holds `sum_k a(i, k) * b[k * b_step + j]` for the
+/// `S::LANES` columns `j` of vector `v`, with `NR = NV * S::LANES` and `a(i, k)` at `a + k *
+/// a_step.0 + i * a_step.1`: `(MR, 1)` for a packed panel, or the strides of an operand read in
+/// place. It is returned in registers, so a whole tile goes into C without a round trip
+/// through memory.
 ///
 /// # Safety
-/// `a` and `b` hold packed panels of `kc` steps.
+/// `a` and `b` address `kc` steps of MR rows and NR columns.
 #[inline(always)]
-unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
+pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
     a: *const f32,
+    a_step: (usize, usize),
     b: *const f32,
+    b_step: usize,
 ) -> [[S::V; NV]; MR] {
-    let nr = NV * S::LANES;
     unsafe {
         let mut acc = [[S::zero(); NV]; MR];
         for k in 0..kc {
-            let bk = b.add(k * nr);
+            let bk = b.add(k * b_step);
             let mut bv = [S::zero(); NV];
             for (v, r) in bv.iter_mut().enumerate() {
                 *r = S::load(bk.add(v * S::LANES));
             }
-            let ak = a.add(k * MR);
+            let ak = a.add(k * a_step.0);
             for (i, row) in acc.iter_mut().enumerate() {
-                let av = S::splat(*ak.add(i));
+                let av = S::splat(*ak.add(i * a_step.1));
                 for (r, &bv) in row.iter_mut().zip(&bv) {
                     *r = S::fma(av, bv, *r);
                 }
@@ -162,7 +165,9 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                             let acc = micro_kernel::<S, MR, NV>(
                                 kc,
                                 abuf.add(qa * kc * MR),
+                                (MR, 1),
                                 bbuf.add(qb * kc * NR),
+                                NR,
                             );
                             if rn == MR && cn == NR {
                                 store_full_tile::<S, MR, NV>(

@@ -20,6 +20,7 @@ mod simd;
 
 pub use dispatch::Kernel;
 pub(crate) use dispatch::Scalar;
+pub(crate) use kernel::micro_kernel;
 pub use layout::{MatMut, MatRef};
 pub(crate) use simd::Simd;
 #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,392 @@
+//! One chunk of samples through forward or backward, and one transform position through the
+//! weight gradient: the passes that run with an instruction set on.
+
+use super::planes::{input_cells, output_cells, relu_masked, transpose};
+use super::product::{Operand, Output, product};
+use super::transform::{input_tile, input_tile_adjoint, output_tile, output_tile_adjoint};
+use super::{Geometry, XI};
+use crate::sgemm::{Kernel, Scalar, Simd};
+
+/// One chunk of samples through forward: the chunk's parts of the operation's buffers.
+pub(super) struct ChunkForward<'a> {
+    pub g: &'a Geometry,
+    /// The chunk's input `[S, C, H, W]`.
+    pub x: &'a [f32],
+    /// The same in NHWC planes `[S, H, W, C]`.
+    pub nhwc_in: &'a mut [f32],
+    pub v: &'a mut [f32],
+    pub m: &'a mut [f32],
+    pub u: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+    pub relu: bool,
+    /// C zeros: what the tiles read where they reach into the padding.
+    pub zeros: &'a [f32],
+    /// F floats where the outputs past the plane go.
+    pub sink: &'a mut [f32],
+    /// The output in NHWC planes `[S, OH, OW, F]`, before the copy to `y`.
+    pub nhwc_out: &'a mut [f32],
+    /// The chunk's output `[S, F, OH, OW]`.
+    pub y: &'a mut [f32],
+}
+
+/// One chunk of samples through backward.
+pub(super) struct ChunkBackward<'a> {
+    pub g: &'a Geometry,
+    /// The chunk's output gradient `[S, F, OH, OW]`.
+    pub d_y: &'a [f32],
+    pub relu_output: Option<&'a [f32]>,
+    /// One sample's output gradient through ReLU's derivative `[F, OH, OW]`.
+    pub masked: &'a mut [f32],
+    /// The output gradient in NHWC planes `[S, OH, OW, F]`.
+    pub nhwc_out: &'a mut [f32],
+    pub m: &'a mut [f32],
+    pub ut: &'a [f32],
+    pub dv: &'a mut [f32],
+    /// The input gradient in NHWC planes `[S, H, W, C]`.
+    pub nhwc_in: &'a mut [f32],
+    /// F zeros: the gradient of the outputs past the plane.
+    pub zeros: &'a [f32],
+    /// C floats where the gradient of the padding goes.
+    pub sink: &'a mut [f32],
+    pub d_bias: &'a mut [f32],
+    /// The chunk's input gradient `[S, C, H, W]`, when wanted.
+    pub d_x: Option<&'a mut [f32]>,
+}
+
+/// The transform-position task of the weight gradient: `du = sum over chunks of V[xi]^T
+/// dM[xi]`.
+pub(super) struct WeightGrad<'a> {
+    pub g: &'a Geometry,
+    pub xi: usize,
+    pub v: &'a [f32],
+    pub m: &'a [f32],
+    /// `dU[xi]` `[C, F]`.
+    pub du: &'a mut [f32],
+}
+
+/// A pass over one instruction set `S`, whose sgemm register tile is `MR x (NV * S::LANES)`.
+pub(super) trait KernelPass {
+    fn kernel(&self) -> Kernel;
+
+    /// # Safety
+    /// The CPU runs `S`.
+    unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self);
+}
+
+/// Runs `pass` with its kernel's instruction set on.
+pub(super) fn on_kernel<P: KernelPass>(pass: P) {
+    match pass.kernel() {
+        // SAFETY: the geometry holds a kernel the CPU supports.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { on_avx512(pass) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { on_avx2(pass) },
+        // SAFETY: plain scalar code.
+        _ => unsafe { pass.run::<Scalar, 4, 4>() },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn on_avx512<P: KernelPass>(pass: P) {
+    unsafe { pass.run::<crate::sgemm::Avx512, 8, 2>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn on_avx2<P: KernelPass>(pass: P) {
+    unsafe { pass.run::<crate::sgemm::Avx2, 6, 2>() }
+}
+
+impl KernelPass for WeightGrad<'_> {
+    fn kernel(&self) -> Kernel {
+        self.g.kernel
+    }
+
+    #[inline(always)]
+    unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self) {
+        let (g, xi) = (self.g, self.xi);
+        let (c, f) = (g.c, g.f);
+        for chunk in 0..g.chunks() {
+            let rows = (g.n - chunk * g.chunk).min(g.chunk) * g.tiles();
+            let v = &self.v[(chunk * XI + xi) * g.v_stride()..][..rows * c];
+            let m = &self.m[(chunk * XI + xi) * g.m_stride()..][..rows * f];
+            // SAFETY: V[xi]^T is [C, rows] read with strides (1, C), dM[xi] is [rows, F]
+            // row-major and dU[xi] [C, F]: all inside their slices.
+            unsafe {
+                product::<S, MR, NV>(
+                    g.kernel,
+                    (c, rows, f),
+                    Operand {
+                        ptr: v.as_ptr(),
+                        row: 1,
+                        col: c,
+                    },
+                    Operand {
+                        ptr: m.as_ptr(),
+                        row: f,
+                        col: 1,
+                    },
+                    Output {
+                        ptr: self.du.as_mut_ptr(),
+                        row: f,
+                    },
+                    chunk > 0,
+                )
+            };
+        }
+    }
+}
+
+/// Whole vectors of `S` over `len` channels, then the rest one by one.
+#[inline(always)]
+fn split_lanes<S: Simd>(len: usize) -> (usize, usize) {
+    let whole = len / S::LANES * S::LANES;
+    (whole, len)
+}
+
+/// The tile at row `ty`, column `tx` of sample `s`, and its row in a chunk's `v` and `m`.
+#[derive(Clone, Copy)]
+struct Tile {
+    s: usize,
+    ty: usize,
+    tx: usize,
+    row: usize,
+}
+
+fn tiles(g: &Geometry, samples: usize) -> impl Iterator<Item = Tile> + '_ {
+    (0..samples).flat_map(move |s| {
+        (0..g.th).flat_map(move |ty| {
+            (0..g.tw).map(move |tx| Tile {
+                s,
+                ty,
+                tx,
+                row: (s * g.th + ty) * g.tw + tx,
+            })
+        })
+    })
+}
+
+/// The chunk's GEMMs, one per transform position, over its first `rows` tile rows:
+/// `out[xi] = a[xi] b[xi]` for `a` `[rows, K]` and `b` `[K, N]` (forward: `v`, `u`; backward:
+/// `dm`, `ut`), the blocks of `a` and `out` `a_stride` and `out_stride` floats apart.
+///
+/// # Safety
+/// The CPU runs `S`; `a`, `b` and `out` hold their 16 blocks.
+#[inline(always)]
+unsafe fn products<S: Simd, const MR: usize, const NV: usize>(
+    g: &Geometry,
+    (rows, k, n): (usize, usize, usize),
+    (a, a_stride): (&[f32], usize),
+    b: &[f32],
+    (out, out_stride): (&mut [f32], usize),
+) {
+    for xi in 0..XI {
+        let a = &a[xi * a_stride..][..rows * k];
+        let b = &b[xi * k * n..][..k * n];
+        let out = &mut out[xi * out_stride..][..rows * n];
+        // SAFETY: each slice holds its row-major matrix.
+        unsafe {
+            product::<S, MR, NV>(
+                g.kernel,
+                (rows, k, n),
+                Operand {
+                    ptr: a.as_ptr(),
+                    row: k,
+                    col: 1,
+                },
+                Operand {
+                    ptr: b.as_ptr(),
+                    row: n,
+                    col: 1,
+                },
+                Output {
+                    ptr: out.as_mut_ptr(),
+                    row: n,
+                },
+                false,
+            )
+        };
+    }
+}
+
+impl KernelPass for ChunkForward<'_> {
+    fn kernel(&self) -> Kernel {
+        self.g.kernel
+    }
+
+    /// Input copy, input transform, products and output transform for one chunk.
+    #[inline(always)]
+    unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self) {
+        unsafe { forward_chunk::<S, MR, NV>(self) }
+    }
+}
+
+impl KernelPass for ChunkBackward<'_> {
+    fn kernel(&self) -> Kernel {
+        self.g.kernel
+    }
+
+    /// Output-gradient copy and transform, then (when the input gradient is wanted) its
+    /// products, the adjoint input transform and the copy back, for one chunk.
+    #[inline(always)]
+    unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self) {
+        unsafe { backward_chunk::<S, MR, NV>(self) }
+    }
+}
+
+/// See [`ChunkForward`]'s [`KernelPass::run`].
+///
+/// # Safety
+/// The CPU runs `S`.
+#[inline(always)]
+unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkForward<'_>) {
+    let g = p.g;
+    let (c, f, vs, ms) = (g.c, g.f, g.v_stride(), g.m_stride());
+    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.win.out_h * g.win.out_w);
+    let samples = p.y.len() / g.out_len();
+    for s in 0..samples {
+        let range = s * g.in_len()..(s + 1) * g.in_len();
+        // SAFETY: the CPU runs `S`.
+        unsafe { transpose::<S>(&p.x[range.clone()], (c, in_cells), &mut p.nhwc_in[range]) };
+    }
+    let (whole, all) = split_lanes::<S>(c);
+    for t in tiles(g, samples) {
+        let sample = p.nhwc_in[t.s * g.in_len()..].as_ptr();
+        let cells = input_cells(g, t.ty, t.tx).map(|cell| match cell {
+            // SAFETY: an offset inside the sample's plane.
+            Some(at) => unsafe { sample.add(at) },
+            None => p.zeros.as_ptr(),
+        });
+        let dst = p.v[t.row * c..].as_mut_ptr();
+        // SAFETY: every cell holds C channels, and the tile's row of `v` C channels at each of
+        // the 16 positions.
+        unsafe {
+            for c0 in (0..whole).step_by(S::LANES) {
+                input_tile::<S>(&cells, c0, dst.add(c0), vs);
+            }
+            for c0 in whole..all {
+                input_tile::<Scalar>(&cells, c0, dst.add(c0), vs);
+            }
+        }
+    }
+    let rows = samples * g.tiles();
+    // SAFETY: `v` holds the chunk's transformed tiles, `u` the filters, `m` the products.
+    unsafe { products::<S, MR, NV>(g, (rows, c, f), (p.v, vs), p.u, (p.m, ms)) };
+    let (whole, all) = split_lanes::<S>(f);
+    for t in tiles(g, samples) {
+        let src = p.m[t.row * f..].as_ptr();
+        let sample = p.nhwc_out[t.s * g.out_len()..].as_mut_ptr();
+        let sink = p.sink.as_mut_ptr();
+        let cells = output_cells(g, t.ty, t.tx).map(|cell| match cell {
+            // SAFETY: an offset inside the sample's plane.
+            Some(at) => unsafe { sample.add(at) },
+            None => sink,
+        });
+        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions, every
+        // cell F filters, and the bias (checked) F values.
+        unsafe {
+            for f0 in (0..whole).step_by(S::LANES) {
+                let values = output_tile::<S>(src.add(f0), ms);
+                let bias = p.bias.map_or(S::zero(), |b| S::load(b.as_ptr().add(f0)));
+                for (cell, v) in cells.into_iter().zip(values) {
+                    let v = S::add(v, bias);
+                    S::store(cell.add(f0), if p.relu { S::relu(v) } else { v });
+                }
+            }
+            for f0 in whole..all {
+                let values = output_tile::<Scalar>(src.add(f0), ms);
+                let bias = p.bias.map_or(0.0, |b| b[f0]);
+                for (cell, v) in cells.into_iter().zip(values) {
+                    let v = v + bias;
+                    *cell.add(f0) = if p.relu { Scalar::relu(v) } else { v };
+                }
+            }
+        }
+    }
+    for s in 0..samples {
+        let range = s * g.out_len()..(s + 1) * g.out_len();
+        // SAFETY: the CPU runs `S`.
+        unsafe { transpose::<S>(&p.nhwc_out[range.clone()], (out_cells, f), &mut p.y[range]) };
+    }
+}
+
+/// See [`ChunkBackward`]'s [`KernelPass::run`].
+///
+/// # Safety
+/// The CPU runs `S`.
+#[inline(always)]
+unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBackward<'_>) {
+    let g = p.g;
+    let (c, f, vs, ms) = (g.c, g.f, g.v_stride(), g.m_stride());
+    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.win.out_h * g.win.out_w);
+    let samples = p.d_y.len() / g.out_len();
+    for s in 0..samples {
+        let range = s * g.out_len()..(s + 1) * g.out_len();
+        let d_y = match p.relu_output {
+            Some(y) => {
+                relu_masked(&p.d_y[range.clone()], &y[range.clone()], p.masked);
+                &p.masked[..]
+            }
+            None => &p.d_y[range.clone()],
+        };
+        // SAFETY: the CPU runs `S`.
+        unsafe { transpose::<S>(d_y, (f, out_cells), &mut p.nhwc_out[range]) };
+    }
+    let (whole, all) = split_lanes::<S>(f);
+    for t in tiles(g, samples) {
+        let sample = p.nhwc_out[t.s * g.out_len()..].as_ptr();
+        let cells = output_cells(g, t.ty, t.tx).map(|cell| match cell {
+            // SAFETY: an offset inside the sample's plane.
+            Some(at) => unsafe { sample.add(at) },
+            None => p.zeros.as_ptr(),
+        });
+        let dst = p.m[t.row * f..].as_mut_ptr();
+        // SAFETY: every cell holds F filters, and the tile's row of `m` F filters at each of
+        // the 16 positions.
+        unsafe {
+            for f0 in (0..whole).step_by(S::LANES) {
+                output_tile_adjoint::<S>(&cells, f0, dst.add(f0), ms);
+            }
+            for f0 in whole..all {
+                output_tile_adjoint::<Scalar>(&cells, f0, dst.add(f0), ms);
+            }
+        }
+    }
+    // The bias gradient: dM[1][1] is the sum of the tile's four output gradients.
+    let rows = samples * g.tiles();
+    p.d_bias.fill(0.0);
+    for tile in p.m[5 * ms..][..rows * f].chunks_exact(f) {
+        p.d_bias.iter_mut().zip(tile).for_each(|(d, v)| *d += v);
+    }
+    let Some(d_x) = p.d_x else { return };
+    // SAFETY: `m` holds the chunk's transformed gradients, `ut` the filters, `dv` the products.
+    unsafe { products::<S, MR, NV>(g, (rows, f, c), (p.m, ms), p.ut, (p.dv, vs)) };
+    let nhwc_in = &mut p.nhwc_in[..samples * g.in_len()];
+    nhwc_in.fill(0.0);
+    let (whole, all) = split_lanes::<S>(c);
+    for t in tiles(g, samples) {
+        let src = p.dv[t.row * c..].as_ptr();
+        let sample = nhwc_in[t.s * g.in_len()..].as_mut_ptr();
+        let sink = p.sink.as_mut_ptr();
+        let cells = input_cells(g, t.ty, t.tx).map(|cell| match cell {
+            // SAFETY: an offset inside the sample's plane.
+            Some(at) => unsafe { sample.add(at) },
+            None => sink,
+        });
+        // SAFETY: as in forward's input transform, the other way round.
+        unsafe {
+            for c0 in (0..whole).step_by(S::LANES) {
+                input_tile_adjoint::<S>(src.add(c0), vs, &cells, c0);
+            }
+            for c0 in whole..all {
+                input_tile_adjoint::<Scalar>(src.add(c0), vs, &cells, c0);
+            }
+        }
+    }
+    for s in 0..samples {
+        let range = s * g.in_len()..(s + 1) * g.in_len();
+        // SAFETY: the CPU runs `S`.
+        unsafe { transpose::<S>(&nhwc_in[range.clone()], (in_cells, c), &mut d_x[range]) };
+    }
+}

@@ -1,0 +1,391 @@
+//! `Winograd` against a plain f64 convolution: output, weight, bias and input gradients, for
+//! every kernel this CPU runs, any padding, channel and filter counts that do and do not fill a
+//! vector, and batches that span several chunks.
+
+mod common;
+
+use common::random;
+use ndarray::{Array2, Array4, Ix2, Ix4};
+use neurite_tensor::{Kernel, Padding, Window2d, Winograd};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+struct Case {
+    n: usize,
+    c: usize,
+    f: usize,
+    h: usize,
+    w: usize,
+    padding: Padding,
+    bias: bool,
+    relu: bool,
+    seed: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let padding = prop_oneof![
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        (0..3usize, 0..3usize, 0..3usize, 0..3usize)
+            .prop_map(|(t, l, b, r)| Padding::Explicit([t, l, b, r])),
+    ];
+    (
+        (1..5usize, 1..20usize, 1..40usize),
+        (1..20usize, 1..20usize),
+        padding,
+        (any::<bool>(), any::<bool>()),
+        any::<u64>(),
+    )
+        .prop_map(|((n, c, f), (h, w), padding, (bias, relu), seed)| Case {
+            n,
+            c,
+            f,
+            h,
+            w,
+            padding,
+            bias,
+            relu,
+            seed,
+        })
+}
+
+/// A value and the sum of the magnitudes of its terms, which bounds its rounding error.
+#[derive(Clone, Copy, Default)]
+struct Sum {
+    value: f64,
+    scale: f64,
+}
+
+impl Sum {
+    fn add(&mut self, a: f64, b: f64) {
+        self.value += a * b;
+        self.scale += (a * b).abs();
+    }
+}
+
+struct Reference {
+    /// Pre-activation `[N, F, OH, OW]`.
+    z: Array4<Sum>,
+}
+
+fn forward_reference(
+    x: &Array4<f32>,
+    weight: &Array2<f32>,
+    bias: Option<&[f32]>,
+    win: &Window2d,
+) -> Reference {
+    let (n, c, f) = (x.shape()[0], x.shape()[1], weight.nrows());
+    let mut z = Array4::<Sum>::default((n, f, win.out_h, win.out_w));
+    for ((s, k, oy, ox), z) in z.indexed_iter_mut() {
+        if let Some(b) = bias {
+            z.add(b[k] as f64, 1.0);
+        }
+        for_taps(win, c, oy, ox, |ci, t, iy, ix| {
+            z.add(weight[(k, t)] as f64, x[(s, ci, iy, ix)] as f64)
+        });
+    }
+    Reference { z }
+}
+
+/// Calls `f(channel, tap, input row, input column)` for every tap of output `(oy, ox)` that
+/// falls inside the input.
+fn for_taps(
+    win: &Window2d,
+    c: usize,
+    oy: usize,
+    ox: usize,
+    mut f: impl FnMut(usize, usize, usize, usize),
+) {
+    for ci in 0..c {
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let iy = (oy + ky).checked_sub(win.pad_top).filter(|&v| v < win.in_h);
+                let ix = (ox + kx)
+                    .checked_sub(win.pad_left)
+                    .filter(|&v| v < win.in_w);
+                if let (Some(iy), Some(ix)) = (iy, ix) {
+                    f(ci, ci * 9 + ky * 3 + kx, iy, ix);
+                }
+            }
+        }
+    }
+}
+
+/// Checks `got` against `want` element by element. The transforms mix the terms of
+/// neighbouring outputs before they cancel, so the rounding error of one element is bounded by
+/// the magnitudes over its tile, not by its own terms: the tolerance uses the largest scale in
+/// the tensor.
+fn assert_all_near<'a>(
+    got: impl IntoIterator<Item = (String, f32)>,
+    want: impl IntoIterator<Item = &'a Sum> + Clone,
+) {
+    let scale = want
+        .clone()
+        .into_iter()
+        .fold(1e-3f64, |m, s| m.max(s.scale));
+    let tol = 64.0 * f32::EPSILON as f64 * scale;
+    for ((what, got), want) in got.into_iter().zip(want) {
+        assert!(
+            (got as f64 - want.value).abs() <= tol,
+            "{what}: got {got}, want {} (tol {tol})",
+            want.value
+        );
+    }
+}
+
+fn check(case: &Case) {
+    let Ok(win) = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding) else {
+        return;
+    };
+    let (n, c, f) = (case.n, case.c, case.f);
+    let x: Array4<f32> = random::<f32>(&[n, c, case.h, case.w], case.seed)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let weight: Array2<f32> = random::<f32>(&[f, c * 9], case.seed ^ 1)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
+    let bias: Vec<f32> = random::<f32>(&[f], case.seed ^ 2).into_iter().collect();
+    let bias = case.bias.then_some(bias.as_slice());
+    let out_shape = [n, f, win.out_h, win.out_w];
+    let d_y: Array4<f32> = random::<f32>(&out_shape, case.seed ^ 3)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let reference = forward_reference(&x, &weight, bias, &win);
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let mut conv = Winograd::with_kernel(kernel);
+        let mut y = Array4::from_elem(out_shape, f32::NAN);
+        conv.forward(
+            x.view(),
+            weight.view(),
+            bias,
+            case.relu,
+            &win,
+            y.view_mut(),
+            true,
+        )
+        .unwrap();
+        let want_y: Vec<Sum> = reference
+            .z
+            .iter()
+            .map(|z| Sum {
+                value: if case.relu { z.value.max(0.0) } else { z.value },
+                scale: z.scale,
+            })
+            .collect();
+        let label = |what: &str, idx: &dyn std::fmt::Debug| {
+            format!("{kernel:?} {case:?}: {what} at {idx:?}")
+        };
+        assert_all_near(y.indexed_iter().map(|(i, &v)| (label("y", &i), v)), &want_y);
+        // The gradient through ReLU's derivative as the layer sees it: zero where y is not
+        // positive.
+        let d_z = Array4::from_shape_fn(out_shape, |i| {
+            if !case.relu || y[i] > 0.0 {
+                d_y[i] as f64
+            } else {
+                0.0
+            }
+        });
+        let mut want_w = Array2::<Sum>::default(weight.raw_dim());
+        let mut want_b = vec![Sum::default(); f];
+        let mut want_x = Array4::<Sum>::default(x.raw_dim());
+        for ((s, k, oy, ox), &d) in d_z.indexed_iter() {
+            want_b[k].add(d, 1.0);
+            for_taps(&win, c, oy, ox, |ci, t, iy, ix| {
+                want_w[(k, t)].add(d, x[(s, ci, iy, ix)] as f64);
+                want_x[(s, ci, iy, ix)].add(d, weight[(k, t)] as f64);
+            });
+        }
+        // Weight and bias gradients add into what is there; the input gradient is written.
+        let mut d_w = Array2::<f32>::ones(weight.raw_dim());
+        let mut d_b = vec![1.0f32; f];
+        let mut d_x = Array4::<f32>::from_elem(x.raw_dim(), f32::NAN);
+        conv.backward(
+            d_y.view(),
+            case.relu.then_some(y.view()),
+            d_w.view_mut(),
+            Some(&mut d_b),
+            Some(d_x.view_mut()),
+        )
+        .unwrap();
+        let shifted = |s: Sum| Sum {
+            value: s.value + 1.0,
+            scale: s.scale + 1.0,
+        };
+        let want_w: Vec<Sum> = want_w.iter().map(|&s| shifted(s)).collect();
+        assert_all_near(
+            d_w.indexed_iter().map(|(i, &v)| (label("d_w", &i), v)),
+            &want_w,
+        );
+        let want_b: Vec<Sum> = want_b.iter().map(|&s| shifted(s)).collect();
+        assert_all_near(
+            d_b.iter().enumerate().map(|(i, &v)| (label("d_b", &i), v)),
+            &want_b,
+        );
+        assert_all_near(
+            d_x.indexed_iter().map(|(i, &v)| (label("d_x", &i), v)),
+            &want_x,
+        );
+        // Inference gives the same values and keeps nothing for backward.
+        let mut infer = Winograd::with_kernel(kernel);
+        let mut values = Array4::zeros(out_shape);
+        infer
+            .forward(
+                x.view(),
+                weight.view(),
+                bias,
+                case.relu,
+                &win,
+                values.view_mut(),
+                false,
+            )
+            .unwrap();
+        assert_eq!(values, y);
+        assert!(
+            infer
+                .backward(d_y.view(), None, d_w.view_mut(), None, None)
+                .is_err()
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn matches_a_direct_convolution(case in case()) {
+        check(&case);
+    }
+}
+
+/// The reference CNN's second convolution, with a batch that ends in a partial chunk.
+#[test]
+fn reference_cnn_shapes() {
+    for padding in [Padding::Valid, Padding::Same] {
+        check(&Case {
+            n: 9,
+            c: 32,
+            f: 64,
+            h: 13,
+            w: 13,
+            padding,
+            bias: true,
+            relu: true,
+            seed: 7,
+        });
+    }
+}
+
+/// The results do not depend on the thread count.
+#[test]
+fn same_results_on_one_and_two_threads() {
+    let win = Window2d::new((13, 13), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let x = random::<f32>(&[11, 16, 13, 13], 1)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let weight = random::<f32>(&[24, 16 * 9], 2)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
+    let d_y = random::<f32>(&[11, 24, 11, 11], 3)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut conv = Winograd::default();
+            let mut y = Array4::zeros((11, 24, 11, 11));
+            conv.forward(
+                x.view(),
+                weight.view(),
+                None,
+                true,
+                &win,
+                y.view_mut(),
+                true,
+            )
+            .unwrap();
+            let mut d_w = Array2::zeros(weight.raw_dim());
+            let mut d_b = vec![0.0f32; 24];
+            let mut d_x = Array4::zeros(x.raw_dim());
+            conv.backward(
+                d_y.view(),
+                Some(y.view()),
+                d_w.view_mut(),
+                Some(&mut d_b),
+                Some(d_x.view_mut()),
+            )
+            .unwrap();
+            (y, d_w, d_b, d_x)
+        })
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn rejects_other_windows_and_mismatched_shapes() {
+    let x = Array4::<f32>::zeros((1, 2, 8, 8));
+    let five = Window2d::new((8, 8), (5, 5), (1, 1), Padding::Valid).unwrap();
+    let mut conv = Winograd::default();
+    let mut y = Array4::zeros((1, 3, 4, 4));
+    let weight = Array2::<f32>::zeros((3, 2 * 25));
+    assert!(
+        conv.forward(
+            x.view(),
+            weight.view(),
+            None,
+            false,
+            &five,
+            y.view_mut(),
+            true
+        )
+        .is_err()
+    );
+    let win = Window2d::new((8, 8), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let weight = Array2::<f32>::zeros((3, 2 * 9));
+    let mut wrong = Array4::zeros((1, 3, 5, 5));
+    assert!(
+        conv.forward(
+            x.view(),
+            weight.view(),
+            None,
+            false,
+            &win,
+            wrong.view_mut(),
+            true
+        )
+        .is_err()
+    );
+    assert!(
+        conv.forward(
+            x.view(),
+            weight.view(),
+            Some(&[0.0; 2]),
+            false,
+            &win,
+            y.view_mut(),
+            true
+        )
+        .is_err()
+    );
+    let bad_weight = Array2::<f32>::zeros((3, 2 * 9 + 1));
+    assert!(
+        conv.forward(
+            x.view(),
+            bad_weight.view(),
+            None,
+            false,
+            &win,
+            y.view_mut(),
+            true
+        )
+        .is_err()
+    );
+    // Backward before a training forward.
+    let mut d_w = Array2::zeros((3, 18));
+    assert!(
+        conv.backward(y.view(), None, d_w.view_mut(), None, None)
+            .is_err()
+    );
+}
