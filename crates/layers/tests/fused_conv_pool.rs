@@ -161,6 +161,35 @@ fn reference_cnn_first_layer() {
     check(&reference());
 }
 
+/// The reference CNN's second convolution and pool, shrunk: a 3x3 convolution with channels
+/// enough for the Winograd strategy, which then computes only the pooled tiles (11x11 outputs
+/// pool to 5x5: the last row and column are never computed).
+#[test]
+fn winograd_pair_matches_the_layers_one_by_one() {
+    for (same, below) in [(false, true), (true, false)] {
+        let case = Case {
+            n: 5,
+            c: 8,
+            f: 16,
+            size: (13, 13),
+            kernel: (3, 3),
+            same,
+            below,
+            seed: 11,
+        };
+        check(&case);
+        let mut model = model(&case);
+        let x = ArrayD::<f32>::ones(vec![5, 8, 13, 13]);
+        model.forward(x.view(), Mode::Train).unwrap();
+        let conv = usize::from(below);
+        assert_eq!(
+            model.layers()[conv].output().len(),
+            0,
+            "{case:?}: not fused"
+        );
+    }
+}
+
 #[test]
 fn the_pool_alone_cannot_go_back_through_a_fused_pass() {
     let case = Case {

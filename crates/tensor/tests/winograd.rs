@@ -133,6 +133,26 @@ fn assert_all_near<'a>(
     }
 }
 
+/// The weight, bias and input gradients in f64 from the pre-activation's gradient `d_z`.
+fn reference_grads(
+    x: &Array4<f32>,
+    weight: &Array2<f32>,
+    win: &Window2d,
+    d_z: &Array4<f64>,
+) -> (Array2<Sum>, Vec<Sum>, Array4<Sum>) {
+    let mut want_w = Array2::<Sum>::default(weight.raw_dim());
+    let mut want_b = vec![Sum::default(); weight.nrows()];
+    let mut want_x = Array4::<Sum>::default(x.raw_dim());
+    for ((s, k, oy, ox), &d) in d_z.indexed_iter() {
+        want_b[k].add(d, 1.0);
+        for_taps(win, x.shape()[1], oy, ox, |ci, t, iy, ix| {
+            want_w[(k, t)].add(d, x[(s, ci, iy, ix)] as f64);
+            want_x[(s, ci, iy, ix)].add(d, weight[(k, t)] as f64);
+        });
+    }
+    (want_w, want_b, want_x)
+}
+
 fn check(case: &Case) {
     let Ok(win) = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding) else {
         return;
@@ -185,16 +205,7 @@ fn check(case: &Case) {
                 0.0
             }
         });
-        let mut want_w = Array2::<Sum>::default(weight.raw_dim());
-        let mut want_b = vec![Sum::default(); f];
-        let mut want_x = Array4::<Sum>::default(x.raw_dim());
-        for ((s, k, oy, ox), &d) in d_z.indexed_iter() {
-            want_b[k].add(d, 1.0);
-            for_taps(&win, c, oy, ox, |ci, t, iy, ix| {
-                want_w[(k, t)].add(d, x[(s, ci, iy, ix)] as f64);
-                want_x[(s, ci, iy, ix)].add(d, weight[(k, t)] as f64);
-            });
-        }
+        let (want_w, want_b, want_x) = reference_grads(&x, &weight, &win, &d_z);
         // Weight and bias gradients add into what is there; the input gradient is written.
         let mut d_w = Array2::<f32>::ones(weight.raw_dim());
         let mut d_b = vec![1.0f32; f];
@@ -257,11 +268,124 @@ proptest! {
     }
 }
 
+/// `forward_pooled` against `forward` with ReLU and then `max_pool2d`, and its gradients
+/// against f64 loops fed the pooled gradient at each window's winner.
+fn check_pooled(case: &Case) {
+    let Ok(win) = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding) else {
+        return;
+    };
+    let (n, c, f) = (case.n, case.c, case.f);
+    let (ph, pw) = (win.out_h / 2, win.out_w / 2);
+    let x: Array4<f32> = random::<f32>(&[n, c, case.h, case.w], case.seed)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let weight: Array2<f32> = random::<f32>(&[f, c * 9], case.seed ^ 1)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
+    let bias: Vec<f32> = random::<f32>(&[f], case.seed ^ 2).into_iter().collect();
+    let bias = case.bias.then_some(bias.as_slice());
+    let pooled_shape = [n, f, ph, pw];
+    let d_pooled: Array4<f32> = random::<f32>(&pooled_shape, case.seed ^ 3)
+        .into_dimensionality::<Ix4>()
+        .unwrap();
+    let reference = forward_reference(&x, &weight, bias, &win);
+    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+        let mut conv = Winograd::with_kernel(kernel);
+        let mut pooled = Array4::from_elem(pooled_shape, f32::NAN);
+        conv.forward_pooled(x.view(), weight.view(), bias, &win, pooled.view_mut(), true)
+            .unwrap();
+        let label = |what: &str, idx: &dyn std::fmt::Debug| {
+            format!("{kernel:?} {case:?}: {what} at {idx:?}")
+        };
+        // Each window's maximum after ReLU, and the winner code it must have recorded.
+        let winners = conv.winners().to_vec();
+        assert_eq!(winners.len(), n * ph * pw * f);
+        let mut want_pooled = Vec::new();
+        let mut d_z = Array4::<f64>::zeros((n, f, win.out_h, win.out_w));
+        for ((s, k, py, px), &got) in pooled.indexed_iter() {
+            let cells = [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(a, b)| {
+                let z = reference.z[(s, k, 2 * py + a, 2 * px + b)];
+                Sum {
+                    value: z.value.max(0.0),
+                    scale: z.scale,
+                }
+            });
+            let max = cells
+                .iter()
+                .fold(cells[0], |m, c| if c.value > m.value { *c } else { m });
+            want_pooled.push(max);
+            let code = winners[((s * ph + py) * pw + px) * f + k];
+            if code < 4.0 {
+                let (a, b) = (code as usize / 2, code as usize % 2);
+                // The winner holds the window's value, up to the transforms' rounding.
+                let winner = cells[code as usize];
+                assert!(
+                    (winner.value - got as f64).abs()
+                        <= 64.0 * f32::EPSILON as f64 * winner.scale.max(1e-3) + 1e-6,
+                    "{}",
+                    label("winner", &(s, k, py, px))
+                );
+                d_z[(s, k, 2 * py + a, 2 * px + b)] = d_pooled[(s, k, py, px)] as f64;
+            } else {
+                assert_eq!(code, 4.0, "{}", label("winner code", &(s, k, py, px)));
+                assert_eq!(
+                    got,
+                    0.0,
+                    "{}",
+                    label("a window without gradient", &(s, k, py, px))
+                );
+            }
+        }
+        assert_all_near(
+            pooled
+                .indexed_iter()
+                .map(|(i, &v)| (label("pooled", &i), v)),
+            &want_pooled,
+        );
+        let (want_w, want_b, want_x) = reference_grads(&x, &weight, &win, &d_z);
+        let mut d_w = Array2::<f32>::zeros(weight.raw_dim());
+        let mut d_b = vec![0.0f32; f];
+        let mut d_x = Array4::<f32>::from_elem(x.raw_dim(), f32::NAN);
+        assert!(
+            conv.backward(pooled.view(), None, d_w.view_mut(), None, None)
+                .is_err()
+        );
+        conv.backward_pooled(
+            d_pooled.view(),
+            d_w.view_mut(),
+            Some(&mut d_b),
+            Some(d_x.view_mut()),
+        )
+        .unwrap();
+        assert_all_near(
+            d_w.indexed_iter().map(|(i, &v)| (label("d_w", &i), v)),
+            &want_w,
+        );
+        assert_all_near(
+            d_b.iter().enumerate().map(|(i, &v)| (label("d_b", &i), v)),
+            &want_b,
+        );
+        assert_all_near(
+            d_x.indexed_iter().map(|(i, &v)| (label("d_x", &i), v)),
+            &want_x,
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn pooled_matches_relu_then_max_pool(case in case()) {
+        check_pooled(&case);
+    }
+}
+
 /// The reference CNN's second convolution, with a batch that ends in a partial chunk.
 #[test]
 fn reference_cnn_shapes() {
     for padding in [Padding::Valid, Padding::Same] {
-        check(&Case {
+        let case = Case {
             n: 9,
             c: 32,
             f: 64,
@@ -271,7 +395,9 @@ fn reference_cnn_shapes() {
             bias: true,
             relu: true,
             seed: 7,
-        });
+        };
+        check(&case);
+        check_pooled(&case);
     }
 }
 

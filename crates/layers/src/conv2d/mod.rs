@@ -312,7 +312,7 @@ impl<F: Float> Layer<F> for Conv2D<F> {
     fn forward(&mut self, input: ArrayViewD<'_, F>, mode: Mode) -> Result<ArrayViewD<'_, F>> {
         let geometry = self.geometry(input.shape())?;
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
-        self.pooled.trained = false;
+        self.pooled.trained = None;
         if self.forward_winograd(&geometry, x.view(), mode)? {
             self.cached = mode == Mode::Train;
             return Ok(self.bufs.y.view().into_dyn());
@@ -411,7 +411,7 @@ impl<F: Float> Layer<F> for Conv2D<F> {
     }
 
     fn kink_fingerprint(&self) -> u64 {
-        if let Some(winners) = self.pooled.winners() {
+        if let Some(winners) = self.fused_winners() {
             // Fused with the pool: each window's winner, or that none passes a gradient.
             return fingerprint(winners.iter().map(|&w| u64::from(w.to_bits())));
         }

@@ -1,12 +1,14 @@
-//! A Conv2D with ReLU and the 2x2 max pool after it, run as one pass ([`ConvReluPool`]): the
-//! strategy for first convolutions, whose few input channels make the GEMM's K too short to
-//! pay for writing, re-reading and gathering the full-size output. A [`Sequential`] chooses it
-//! for such a pair of layers in f32 (see `crate::fusion`).
+//! A Conv2D with ReLU and the 2x2 max pool after it, run as one pass: [`ConvReluPool`] for
+//! first convolutions, whose few input channels make the GEMM's K too short to pay for
+//! writing, re-reading and gathering the full-size output; [`Winograd::forward_pooled`] for
+//! the 3x3 convolutions the Winograd strategy takes, which then computes only the tiles under
+//! a pooling window and writes one value per tile. A [`Sequential`] chooses it for such a pair
+//! of layers in f32 (see `crate::fusion`).
 //!
 //! [`Sequential`]: crate::Sequential
 
 use ndarray::{ArrayViewD, Ix1, Ix4};
-use neurite_tensor::{ConvReluPool, Float};
+use neurite_tensor::{ConvReluPool, Float, Winograd};
 
 use super::{Conv2D, describe, weight_matrix};
 use crate::error::TensorContext;
@@ -22,14 +24,26 @@ const MAX_TAPS: usize = 32;
 #[derive(Debug, Default)]
 pub(super) struct Pooled {
     op: ConvReluPool,
-    /// Whether the last forward was a fused training pass (whose state `op` holds).
-    pub(super) trained: bool,
+    /// How the last forward ran, if it was a fused training pass.
+    pub(super) trained: Option<Fused>,
 }
 
-impl Pooled {
+/// The operation a fused pass ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Fused {
+    /// [`ConvReluPool`], whose state the [`Pooled`] holds.
+    Direct,
+    /// [`Winograd::forward_pooled`], whose state the layer's Winograd pass holds.
+    Winograd,
+}
+
+impl<F: Float> Conv2D<F> {
     /// The winners of the last fused training pass, for the gradient checks' kink detection.
-    pub(super) fn winners(&self) -> Option<&[f32]> {
-        self.trained.then(|| self.op.winners())
+    pub(super) fn fused_winners(&self) -> Option<&[f32]> {
+        match self.pooled.trained? {
+            Fused::Direct => Some(self.pooled.op.winners()),
+            Fused::Winograd => Some(self.winograd.op.winners()),
+        }
     }
 }
 
@@ -46,16 +60,22 @@ impl<F: Float> Conv2D<F> {
         pool: &mut MaxPooling2D<F>,
         mode: Mode,
     ) -> Result<bool> {
-        self.pooled.trained = false;
+        self.pooled.trained = None;
         self.winograd.trained = false;
         if self.cfg.activation != Activation::Relu || !pool.is_2x2_stride_2() {
             return Ok(false);
         }
         let g = self.geometry(input.shape())?;
         let weight = weight_matrix(self.weight.value());
-        let fits = ConvReluPool::supports(&g.win) && weight.ncols() <= MAX_TAPS;
+        let by = if ConvReluPool::supports(&g.win) && weight.ncols() <= MAX_TAPS {
+            Fused::Direct
+        } else if super::winograd::enabled() && Winograd::pays_off(&g.win, g.c, g.f) {
+            Fused::Winograd
+        } else {
+            return Ok(false);
+        };
         let x = input.into_dimensionality::<Ix4>().expect("rank checked");
-        let (Some(x), Some(weight), true) = (F::as_f32(x), F::as_f32(weight), fits) else {
+        let (Some(x), Some(weight)) = (F::as_f32(x), F::as_f32(weight)) else {
             return Ok(false);
         };
         let bias = self.bias.as_ref().map(|b| {
@@ -70,11 +90,15 @@ impl<F: Float> Conv2D<F> {
         let out = out.into_dimensionality::<Ix4>().expect("4-D");
         let out = F::as_f32_mut(out).expect("f32 like the input");
         let train = mode == Mode::Train;
-        self.pooled
-            .op
-            .forward(x, weight, bias, &g.win, out, train)
-            .in_layer(|| describe(&self.cfg))?;
-        self.pooled.trained = train;
+        let ran = match by {
+            Fused::Direct => self.pooled.op.forward(x, weight, bias, &g.win, out, train),
+            Fused::Winograd => self
+                .winograd
+                .op
+                .forward_pooled(x, weight, bias, &g.win, out, train),
+        };
+        ran.in_layer(|| describe(&self.cfg))?;
+        self.pooled.trained = train.then_some(by);
         // This layer's own output is never written: drop it rather than keep a stale one.
         self.bufs.y = ndarray::Array4::zeros((0, 0, 0, 0));
         self.cached = false;
@@ -94,10 +118,15 @@ impl<F: Float> Conv2D<F> {
         opts: Backward,
     ) -> Result<()> {
         let describe = || describe(&self.cfg);
-        let pooled_shape = self.pooled.op.pooled_shape();
-        let (true, Some(want)) = (self.pooled.trained, pooled_shape) else {
+        let Some(by) = self.pooled.trained else {
             return Err(LayerError::NoForwardCache { layer: describe() });
         };
+        let (sample, _) = self.built.expect("a fused pass implies built");
+        let want = match by {
+            Fused::Direct => self.pooled.op.pooled_shape(),
+            Fused::Winograd => self.winograd.op.pooled_shape(),
+        };
+        let want = want.expect("a fused training pass keeps its shape");
         check_grad(&describe, d_pooled.shape(), &want)?;
         let d_pooled = d_pooled
             .into_dimensionality::<Ix4>()
@@ -117,7 +146,6 @@ impl<F: Float> Conv2D<F> {
             .as_mut()
             .map(|d_b| d_b.as_slice_mut().expect("contiguous"));
         let d_x = if opts.need_input_grad {
-            let (sample, _) = self.built.expect("a fused pass implies built");
             let shape = (want[0], sample[0], sample[1], sample[2]);
             if self.bufs.d_x.dim() != shape {
                 self.bufs.d_x = ndarray::Array4::zeros(shape);
@@ -126,9 +154,10 @@ impl<F: Float> Conv2D<F> {
         } else {
             None
         };
-        self.pooled
-            .op
-            .backward(d_pooled, weight, d_w, d_b, d_x)
-            .in_layer(describe)
+        match by {
+            Fused::Direct => self.pooled.op.backward(d_pooled, weight, d_w, d_b, d_x),
+            Fused::Winograd => self.winograd.op.backward_pooled(d_pooled, d_w, d_b, d_x),
+        }
+        .in_layer(describe)
     }
 }

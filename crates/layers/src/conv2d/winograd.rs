@@ -21,12 +21,12 @@ pub const CONV_ENV: &str = "NEURITE_CONV";
 /// What a Winograd pass keeps for backward.
 #[derive(Debug, Default)]
 pub(super) struct WinogradPass {
-    op: Winograd,
+    pub(super) op: Winograd,
     /// Whether the last forward was a Winograd training pass (whose state `op` holds).
     pub(super) trained: bool,
 }
 
-fn enabled() -> bool {
+pub(super) fn enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
     *ENABLED.get_or_init(|| std::env::var(CONV_ENV).map_or(true, |v| v != "im2col"))
 }

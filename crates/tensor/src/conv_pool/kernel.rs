@@ -11,7 +11,44 @@ use crate::sgemm::Simd;
 
 /// The winner code of a window whose maximum is zero: ReLU's derivative is zero there, so no
 /// cell of the window receives a gradient.
-pub(super) const NO_GRADIENT: f32 = 4.0;
+pub(crate) const NO_GRADIENT: f32 = 4.0;
+
+/// ReLU of a 2x2 window's four pre-activations `[y00, y01, y10, y11]`, lane by lane, then their
+/// maximum and the winner's code: the first cell holding the maximum, as `max_pool2d` picks
+/// it, or [`NO_GRADIENT`] when the maximum is zero.
+///
+/// # Safety
+/// The CPU runs `S`.
+#[inline(always)]
+pub(crate) unsafe fn relu_max_2x2<S: Simd>(z: [S::V; 4]) -> (S::V, S::V) {
+    unsafe {
+        let mut y = z;
+        for y in &mut y {
+            *y = S::relu(*y);
+        }
+        let max = S::max(S::max(y[0], y[1]), S::max(y[2], y[3]));
+        let mut code = S::splat(3.0);
+        for p in (0..3).rev() {
+            code = S::select_eq(y[p], max, S::splat(p as f32), code);
+        }
+        let code = S::select_eq(max, S::zero(), S::splat(NO_GRADIENT), code);
+        (max, code)
+    }
+}
+
+/// The gradient of a window's four cells: the pooled gradient `d` at the winner `code`, zero
+/// elsewhere (everywhere for [`NO_GRADIENT`]).
+///
+/// # Safety
+/// The CPU runs `S`.
+#[inline(always)]
+pub(crate) unsafe fn winner_grads<S: Simd>(code: S::V, d: S::V) -> [S::V; 4] {
+    let mut grad = [unsafe { S::zero() }; 4];
+    for (cell, grad) in grad.iter_mut().enumerate() {
+        *grad = unsafe { S::select_eq(code, S::splat(cell as f32), d, S::zero()) };
+    }
+    grad
+}
 
 /// Where a tap reads its four windows' cells: offsets from the start of the sample's planes
 /// (row `2i` and column `j0` are added by the caller), one per pooled cell `p = 2 dy + dx`.
@@ -95,19 +132,13 @@ unsafe fn forward_filters<S: Simd, const FB: usize>(s: &mut SampleForward<'_>, f
                 let at = (f * ph + i) * pw + j0;
                 unsafe {
                     let bias = S::splat(s.bias.map_or(0.0, |b| b[f]));
-                    let mut y = [S::zero(); 4];
-                    for (y, &a) in y.iter_mut().zip(acc) {
-                        *y = S::relu(S::add(a, bias));
+                    let mut z = [S::zero(); 4];
+                    for (z, &a) in z.iter_mut().zip(acc) {
+                        *z = S::add(a, bias);
                     }
-                    let max = S::max(S::max(y[0], y[1]), S::max(y[2], y[3]));
+                    let (max, code) = relu_max_2x2::<S>(z);
                     S::store_first(s.pooled.as_mut_ptr().add(at), max, live);
                     if let Some(winners) = s.winners.as_deref_mut() {
-                        // The first cell holding the maximum, as max_pool2d picks it.
-                        let mut code = S::splat(3.0);
-                        for p in (0..3).rev() {
-                            code = S::select_eq(y[p], max, S::splat(p as f32), code);
-                        }
-                        code = S::select_eq(max, S::zero(), S::splat(NO_GRADIENT), code);
                         S::store_first(winners.as_mut_ptr().add(at), code, live);
                     }
                 }
@@ -156,13 +187,11 @@ pub(super) unsafe fn weight_grad_filter<S: Simd>(p: FilterGrad<'_>) {
                     let live = (pw - j0).min(lanes);
                     let at = ((n * g.f + f) * ph + i) * pw + j0;
                     let base = unsafe { p.planes.as_ptr().add(sample + i * row_step + j0) };
-                    let mut grad = [unsafe { S::zero() }; 4];
+                    let grad;
                     unsafe {
                         let d = S::load_first(p.d_pooled.as_ptr().add(at), live);
                         let code = S::load_first(p.winners.as_ptr().add(at), live);
-                        for (cell, grad) in grad.iter_mut().enumerate() {
-                            *grad = S::select_eq(code, S::splat(cell as f32), d, S::zero());
-                        }
+                        grad = winner_grads::<S>(code, d);
                         if t0 == 0 {
                             let sum = S::add(S::add(grad[0], grad[1]), S::add(grad[2], grad[3]));
                             bias_acc = S::add(bias_acc, sum);

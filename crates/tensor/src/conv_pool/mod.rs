@@ -17,6 +17,8 @@
 
 mod kernel;
 
+pub(crate) use kernel::{NO_GRADIENT, relu_max_2x2, winner_grads};
+
 use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 
@@ -24,9 +26,7 @@ use crate::conv::check_plane;
 use crate::pool::contiguous_mut;
 use crate::sgemm::{Kernel, Scalar};
 use crate::{Result, TensorError, Window2d};
-use kernel::{
-    FilterGrad, NO_GRADIENT, SampleForward, forward_sample, tap_offsets, weight_grad_filter,
-};
+use kernel::{FilterGrad, SampleForward, forward_sample, tap_offsets, weight_grad_filter};
 
 const OP: &str = "conv_relu_max_pool";
 

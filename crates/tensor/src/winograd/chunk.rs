@@ -5,6 +5,7 @@ use super::planes::{input_cells, output_cells, relu_masked, transpose};
 use super::product::{Operand, Output, product};
 use super::transform::{input_tile, input_tile_adjoint, output_tile, output_tile_adjoint};
 use super::{Geometry, XI};
+use crate::conv_pool::{relu_max_2x2, winner_grads};
 use crate::sgemm::{Kernel, Scalar, Simd};
 
 /// One chunk of samples through forward: the chunk's parts of the operation's buffers.
@@ -23,10 +24,13 @@ pub(super) struct ChunkForward<'a> {
     pub zeros: &'a [f32],
     /// F floats where the outputs past the plane go.
     pub sink: &'a mut [f32],
-    /// The output in NHWC planes `[S, OH, OW, F]`, before the copy to `y`.
+    /// The output in NHWC planes `[S, OH, OW, F]` (pooled: `[S, PH, PW, F]`), before the
+    /// copy to `y`.
     pub nhwc_out: &'a mut [f32],
-    /// The chunk's output `[S, F, OH, OW]`.
+    /// The chunk's output `[S, F, OH, OW]` (pooled: `[S, F, PH, PW]`).
     pub y: &'a mut [f32],
+    /// Pooled, in training: each window's winner `[S, PH, PW, F]`.
+    pub winners: Option<&'a mut [f32]>,
 }
 
 /// One chunk of samples through backward.
@@ -35,6 +39,8 @@ pub(super) struct ChunkBackward<'a> {
     /// The chunk's output gradient `[S, F, OH, OW]`.
     pub d_y: &'a [f32],
     pub relu_output: Option<&'a [f32]>,
+    /// Pooled: each window's winner `[S, PH, PW, F]`, with `d_y` the pooled gradient.
+    pub winners: Option<&'a [f32]>,
     /// One sample's output gradient through ReLU's derivative `[F, OH, OW]`.
     pub masked: &'a mut [f32],
     /// The output gradient in NHWC planes `[S, OH, OW, F]`.
@@ -240,10 +246,10 @@ impl KernelPass for ChunkBackward<'_> {
 /// # Safety
 /// The CPU runs `S`.
 #[inline(always)]
-unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkForward<'_>) {
+unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkForward<'_>) {
     let g = p.g;
     let (c, f, vs, ms) = (g.c, g.f, g.v_stride(), g.m_stride());
-    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.win.out_h * g.win.out_w);
+    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.out_cells());
     let samples = p.y.len() / g.out_len();
     for s in 0..samples {
         let range = s * g.in_len()..(s + 1) * g.in_len();
@@ -276,31 +282,18 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkForwa
     let (whole, all) = split_lanes::<S>(f);
     for t in tiles(g, samples) {
         let src = p.m[t.row * f..].as_ptr();
-        let sample = p.nhwc_out[t.s * g.out_len()..].as_mut_ptr();
-        let sink = p.sink.as_mut_ptr();
-        let cells = output_cells(g, t.ty, t.tx).map(|cell| match cell {
-            // SAFETY: an offset inside the sample's plane.
-            Some(at) => unsafe { sample.add(at) },
-            None => sink,
-        });
-        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions, every
-        // cell F filters, and the bias (checked) F values.
+        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions, and the
+        // bias (checked) F values.
         unsafe {
             for f0 in (0..whole).step_by(S::LANES) {
-                let values = output_tile::<S>(src.add(f0), ms);
                 let bias = p.bias.map_or(S::zero(), |b| S::load(b.as_ptr().add(f0)));
-                for (cell, v) in cells.into_iter().zip(values) {
-                    let v = S::add(v, bias);
-                    S::store(cell.add(f0), if p.relu { S::relu(v) } else { v });
-                }
+                let values = output_tile::<S>(src.add(f0), ms);
+                output_cells_out::<S>(&mut p, t, f0, values, bias);
             }
             for f0 in whole..all {
-                let values = output_tile::<Scalar>(src.add(f0), ms);
                 let bias = p.bias.map_or(0.0, |b| b[f0]);
-                for (cell, v) in cells.into_iter().zip(values) {
-                    let v = v + bias;
-                    *cell.add(f0) = if p.relu { Scalar::relu(v) } else { v };
-                }
+                let values = output_tile::<Scalar>(src.add(f0), ms);
+                output_cells_out::<Scalar>(&mut p, t, f0, values, bias);
             }
         }
     }
@@ -308,6 +301,76 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkForwa
         let range = s * g.out_len()..(s + 1) * g.out_len();
         // SAFETY: the CPU runs `S`.
         unsafe { transpose::<S>(&p.nhwc_out[range.clone()], (out_cells, f), &mut p.y[range]) };
+    }
+}
+
+/// The gradient of one vector of filters of tile `t`'s four outputs `[dY00, dY01, dY10,
+/// dY11]`: read from the NHWC gradient (zero past the plane), or pooled, the window's gradient
+/// at its winner.
+///
+/// # Safety
+/// The CPU runs `S`; `f0` starts a vector of `S::LANES` filters.
+#[inline(always)]
+unsafe fn output_cells_grad<S: Simd>(p: &ChunkBackward<'_>, t: Tile, f0: usize) -> [S::V; 4] {
+    let g = p.g;
+    let sample = t.s * g.out_len();
+    // SAFETY: cells of F filters, or the zeros.
+    unsafe {
+        if let Some(winners) = p.winners {
+            let at = sample + (t.ty * g.tw + t.tx) * g.f + f0;
+            let d = S::load(p.nhwc_out.as_ptr().add(at));
+            return winner_grads::<S>(S::load(winners.as_ptr().add(at)), d);
+        }
+        let mut dy = [S::zero(); 4];
+        for (dy, cell) in dy.iter_mut().zip(output_cells(g, t.ty, t.tx)) {
+            *dy = match cell {
+                Some(at) => S::load(p.nhwc_out.as_ptr().add(sample + at + f0)),
+                None => S::load(p.zeros.as_ptr().add(f0)),
+            };
+        }
+        dy
+    }
+}
+
+/// Writes one vector of filters of tile `t`'s outputs `values` (`[Y00, Y01, Y10, Y11]`, before
+/// the bias): the four cells through ReLU if asked (those past the plane to the sink), or
+/// pooled, the maximum after ReLU and its winner.
+///
+/// # Safety
+/// The CPU runs `S`; `f0` starts a vector of `S::LANES` filters.
+#[inline(always)]
+unsafe fn output_cells_out<S: Simd>(
+    p: &mut ChunkForward<'_>,
+    t: Tile,
+    f0: usize,
+    values: [S::V; 4],
+    bias: S::V,
+) {
+    let g = p.g;
+    let mut z = values;
+    for z in &mut z {
+        *z = unsafe { S::add(*z, bias) };
+    }
+    let sample = t.s * g.out_len();
+    if g.pool {
+        let at = sample + (t.ty * g.tw + t.tx) * g.f + f0;
+        // SAFETY: a pooled cell of the sample's NHWC plane, and of the winners.
+        unsafe {
+            let (max, code) = relu_max_2x2::<S>(z);
+            S::store(p.nhwc_out.as_mut_ptr().add(at), max);
+            if let Some(winners) = p.winners.as_deref_mut() {
+                S::store(winners.as_mut_ptr().add(at), code);
+            }
+        }
+        return;
+    }
+    for (cell, z) in output_cells(g, t.ty, t.tx).into_iter().zip(z) {
+        let dst = match cell {
+            Some(at) => &mut p.nhwc_out[sample + at + f0..],
+            None => &mut p.sink[f0..],
+        };
+        // SAFETY: a cell of F filters, or the sink's.
+        unsafe { S::store(dst.as_mut_ptr(), if p.relu { S::relu(z) } else { z }) };
     }
 }
 
@@ -319,7 +382,7 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkForwa
 unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBackward<'_>) {
     let g = p.g;
     let (c, f, vs, ms) = (g.c, g.f, g.v_stride(), g.m_stride());
-    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.win.out_h * g.win.out_w);
+    let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.out_cells());
     let samples = p.d_y.len() / g.out_len();
     for s in 0..samples {
         let range = s * g.out_len()..(s + 1) * g.out_len();
@@ -335,21 +398,16 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
     }
     let (whole, all) = split_lanes::<S>(f);
     for t in tiles(g, samples) {
-        let sample = p.nhwc_out[t.s * g.out_len()..].as_ptr();
-        let cells = output_cells(g, t.ty, t.tx).map(|cell| match cell {
-            // SAFETY: an offset inside the sample's plane.
-            Some(at) => unsafe { sample.add(at) },
-            None => p.zeros.as_ptr(),
-        });
         let dst = p.m[t.row * f..].as_mut_ptr();
-        // SAFETY: every cell holds F filters, and the tile's row of `m` F filters at each of
-        // the 16 positions.
+        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions.
         unsafe {
             for f0 in (0..whole).step_by(S::LANES) {
-                output_tile_adjoint::<S>(&cells, f0, dst.add(f0), ms);
+                let dy = output_cells_grad::<S>(&p, t, f0);
+                output_tile_adjoint::<S>(dy, dst.add(f0), ms);
             }
             for f0 in whole..all {
-                output_tile_adjoint::<Scalar>(&cells, f0, dst.add(f0), ms);
+                let dy = output_cells_grad::<Scalar>(&p, t, f0);
+                output_tile_adjoint::<Scalar>(dy, dst.add(f0), ms);
             }
         }
     }

@@ -87,6 +87,8 @@ pub struct Winograd {
     du: Vec<f32>,
     /// The bias gradient of each chunk `[chunks, F]`.
     d_bias: Vec<f32>,
+    /// Pooled: which cell of each window won, `[N, PH, PW, F]` (see [`Winograd::winners`]).
+    winners: Vec<f32>,
     /// The sizes the buffers are laid out for.
     layout: Option<Geometry>,
     /// The sizes of the last training forward, whose `v` is kept.
@@ -102,17 +104,23 @@ pub(super) struct Geometry {
     c: usize,
     f: usize,
     win: Window2d,
-    /// Tile rows and columns: half the output's, rounded up.
+    /// Tile rows and columns: half the output's, rounded up; rounded down when pooled (a
+    /// 2x2 stride-2 max pool drops an odd last row or column, so no tile computes it).
     th: usize,
     tw: usize,
+    /// Whether each tile's 2x2 outputs are max-pooled (after ReLU) into one.
+    pool: bool,
     /// Samples per chunk.
     chunk: usize,
     kernel: Kernel,
 }
 
 impl Geometry {
-    fn new(n: usize, c: usize, f: usize, win: Window2d, kernel: Kernel) -> Self {
-        let (th, tw) = (win.out_h.div_ceil(2), win.out_w.div_ceil(2));
+    fn new(n: usize, c: usize, f: usize, win: Window2d, kernel: Kernel, pool: bool) -> Self {
+        let (th, tw) = match pool {
+            true => (win.out_h / 2, win.out_w / 2),
+            false => (win.out_h.div_ceil(2), win.out_w.div_ceil(2)),
+        };
         Geometry {
             n,
             c,
@@ -120,9 +128,24 @@ impl Geometry {
             win,
             th,
             tw,
+            pool,
             chunk: CHUNK_TILES.div_ceil((th * tw).max(1)).clamp(1, n.max(1)),
             kernel,
         }
+    }
+
+    /// The output of a batch: `[N, F, OH, OW]`, or `[N, F, OH / 2, OW / 2]` pooled.
+    fn out_shape(&self) -> [usize; 4] {
+        match self.pool {
+            true => [self.n, self.f, self.th, self.tw],
+            false => [self.n, self.f, self.win.out_h, self.win.out_w],
+        }
+    }
+
+    /// Cells of one output plane.
+    fn out_cells(&self) -> usize {
+        let [_, _, h, w] = self.out_shape();
+        h * w
     }
 
     fn tiles(&self) -> usize {
@@ -156,7 +179,7 @@ impl Geometry {
     }
 
     fn out_len(&self) -> usize {
-        self.f * self.win.out_h * self.win.out_w
+        self.f * self.out_cells()
     }
 
     /// Floats of the zero vector and of each chunk's sink.
@@ -166,6 +189,41 @@ impl Geometry {
 
     fn weight_shape(&self) -> [usize; 2] {
         [self.f, self.c * 9]
+    }
+}
+
+/// The layer's parameters and window, as forward takes them.
+struct Layer<'a, 'w> {
+    weight: ArrayView2<'a, f32>,
+    bias: Option<&'a [f32]>,
+    win: &'w Window2d,
+}
+
+/// Where forward writes: the convolution's output, or its pooled output.
+enum Output<'a> {
+    Plain {
+        relu: bool,
+        y: ArrayViewMut4<'a, f32>,
+    },
+    Pooled {
+        pooled: ArrayViewMut4<'a, f32>,
+    },
+}
+
+/// What backward adds to or writes.
+struct Grads<'a, 'b> {
+    d_w: ArrayViewMut2<'a, f32>,
+    d_b: Option<&'b mut [f32]>,
+    d_x: Option<ArrayViewMut4<'a, f32>>,
+}
+
+/// A shape error unless `got` is `want`.
+fn want(what: &str, got: &[usize], want: &[usize]) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        let detail = format!("{what} is {got:?}, expected {want:?}");
+        Err(TensorError::mismatch(OP, detail))
     }
 }
 
@@ -218,9 +276,44 @@ impl Winograd {
         bias: Option<&[f32]>,
         relu: bool,
         win: &Window2d,
-        mut y: ArrayViewMut4<'_, f32>,
+        y: ArrayViewMut4<'_, f32>,
         train: bool,
     ) -> Result<()> {
+        let layer = Layer { weight, bias, win };
+        self.run_forward(x, layer, Output::Plain { relu, y }, train)
+    }
+
+    /// `pooled = max_pool_2x2(relu(conv(x, weight) + bias))` (2x2 windows, stride 2), keeping
+    /// the transformed input and each window's winner for [`Winograd::backward_pooled`] when
+    /// `train`. Only the tiles under a pooling window are computed: an odd last output row or
+    /// column, which the pool drops, costs nothing.
+    ///
+    /// # Shapes
+    /// As [`Winograd::forward`], with `pooled` `[N, F, OH / 2, OW / 2]` (contiguous).
+    ///
+    /// # Errors
+    /// As [`Winograd::forward`].
+    pub fn forward_pooled(
+        &mut self,
+        x: ArrayView4<'_, f32>,
+        weight: ArrayView2<'_, f32>,
+        bias: Option<&[f32]>,
+        win: &Window2d,
+        pooled: ArrayViewMut4<'_, f32>,
+        train: bool,
+    ) -> Result<()> {
+        let layer = Layer { weight, bias, win };
+        self.run_forward(x, layer, Output::Pooled { pooled }, train)
+    }
+
+    fn run_forward(
+        &mut self,
+        x: ArrayView4<'_, f32>,
+        layer: Layer<'_, '_>,
+        mut out: Output<'_>,
+        train: bool,
+    ) -> Result<()> {
+        let Layer { weight, bias, win } = layer;
         if !Self::supports(win) {
             let window = format!(
                 "{}x{} stride {:?}",
@@ -244,7 +337,11 @@ impl Winograd {
         check_plane(OP, x.shape(), win)?;
         let f = weight.nrows();
         let kernel = self.kernel.filter(|k| k.is_supported());
-        let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best));
+        let (pool, relu) = match out {
+            Output::Plain { relu, .. } => (false, relu),
+            Output::Pooled { .. } => (true, true),
+        };
+        let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best), pool);
         if weight.shape() != g.weight_shape() {
             let detail = format!(
                 "weight {:?} must be [filters, {}] for {c} channels and a 3x3 window",
@@ -257,10 +354,15 @@ impl Winograd {
             let detail = format!("bias has {} values for {f} filters", b.len());
             return Err(TensorError::mismatch(OP, detail));
         }
-        let y = contiguous_mut(OP, "y", &mut y, &[n, f, win.out_h, win.out_w])?;
+        let y = match &mut out {
+            Output::Plain { y, .. } => y,
+            Output::Pooled { pooled } => pooled,
+        };
+        let y = contiguous_mut(OP, "the output", y, &g.out_shape())?;
         self.trained = None;
         self.lay_out(&g);
-        if n == 0 || f == 0 {
+        if n == 0 || f == 0 || g.tiles() == 0 {
+            y.fill(0.0);
             self.trained = train.then_some(g);
             return Ok(());
         }
@@ -268,6 +370,10 @@ impl Winograd {
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
         let (u, zeros) = (&self.u[..], &self.zeros[..]);
+        let winners: Vec<Option<&mut [f32]>> = match (pool && train, g.chunk * g.out_len()) {
+            (true, len) => self.winners.chunks_mut(len).map(Some).collect(),
+            (false, _) => (0..g.chunks()).map(|_| None).collect(),
+        };
         x.par_chunks(g.chunk * g.in_len())
             .zip(self.nhwc_in.par_chunks_mut(g.chunk * g.in_len()))
             .zip(self.v.par_chunks_mut(XI * g.v_stride()))
@@ -275,22 +381,26 @@ impl Winograd {
             .zip(self.sink.par_chunks_mut(g.edge_len()))
             .zip(self.nhwc_out.par_chunks_mut(g.chunk * g.out_len()))
             .zip(y.par_chunks_mut(g.chunk * g.out_len()))
-            .for_each(|((((((x, nhwc_in), v), m), sink), nhwc_out), y)| {
-                on_kernel(ChunkForward {
-                    g: &g,
-                    x,
-                    nhwc_in,
-                    v,
-                    m,
-                    u,
-                    bias,
-                    relu,
-                    zeros,
-                    sink,
-                    nhwc_out,
-                    y,
-                })
-            });
+            .zip(winners)
+            .for_each(
+                |(((((((x, nhwc_in), v), m), sink), nhwc_out), y), winners)| {
+                    on_kernel(ChunkForward {
+                        g: &g,
+                        x,
+                        nhwc_in,
+                        v,
+                        m,
+                        u,
+                        bias,
+                        relu,
+                        zeros,
+                        sink,
+                        nhwc_out,
+                        y,
+                        winners,
+                    })
+                },
+            );
         self.trained = train.then_some(g);
         Ok(())
     }
@@ -301,37 +411,91 @@ impl Winograd {
     /// gradient into `d_x` `[N, C, H, W]` when given.
     ///
     /// # Errors
-    /// [`TensorError::InvalidArgument`] without a training forward,
+    /// [`TensorError::InvalidArgument`] without a training [`Winograd::forward`],
     /// [`TensorError::ShapeMismatch`] for shapes other than that forward's.
     pub fn backward(
         &mut self,
         d_y: ArrayView4<'_, f32>,
         relu_output: Option<ArrayView4<'_, f32>>,
-        mut d_w: ArrayViewMut2<'_, f32>,
+        d_w: ArrayViewMut2<'_, f32>,
         d_b: Option<&mut [f32]>,
         d_x: Option<ArrayViewMut4<'_, f32>>,
     ) -> Result<()> {
-        let Some(g) = self.trained else {
-            return Err(TensorError::invalid(
+        let g = self.trained_for(false)?;
+        let relu_output = match relu_output {
+            Some(y) => {
+                want("relu_output", y.shape(), &g.out_shape())?;
+                Some(y.to_slice().ok_or_else(|| {
+                    TensorError::mismatch(
+                        OP,
+                        "relu_output must be a contiguous standard-layout array",
+                    )
+                })?)
+            }
+            None => None,
+        };
+        self.run_backward(&g, d_y, relu_output, Grads { d_w, d_b, d_x })
+    }
+
+    /// [`Winograd::backward`] for a training [`Winograd::forward_pooled`], from the gradient
+    /// of its pooled output `d_pooled` `[N, F, OH / 2, OW / 2]`, which reaches each window's
+    /// winner.
+    ///
+    /// # Errors
+    /// As [`Winograd::backward`].
+    pub fn backward_pooled(
+        &mut self,
+        d_pooled: ArrayView4<'_, f32>,
+        d_w: ArrayViewMut2<'_, f32>,
+        d_b: Option<&mut [f32]>,
+        d_x: Option<ArrayViewMut4<'_, f32>>,
+    ) -> Result<()> {
+        let g = self.trained_for(true)?;
+        self.run_backward(&g, d_pooled, None, Grads { d_w, d_b, d_x })
+    }
+
+    /// Per pooled cell of the last training [`Winograd::forward_pooled`], which cell of its
+    /// window won (`2 dy + dx`), or 4 where the window's maximum was zero (no gradient
+    /// passes), in the order `[N, PH, PW, F]`. Empty otherwise.
+    pub fn winners(&self) -> &[f32] {
+        match self.trained {
+            Some(g) if g.pool => &self.winners,
+            _ => &[],
+        }
+    }
+
+    /// The shape `[N, F, PH, PW]` of the last training [`Winograd::forward_pooled`]'s output,
+    /// if any.
+    pub fn pooled_shape(&self) -> Option<[usize; 4]> {
+        self.trained.filter(|g| g.pool).map(|g| g.out_shape())
+    }
+
+    /// The geometry of the last training forward, if it was pooled as asked.
+    fn trained_for(&self, pool: bool) -> Result<Geometry> {
+        match self.trained {
+            Some(g) if g.pool == pool => Ok(g),
+            _ => Err(TensorError::invalid(
                 OP,
                 "state",
                 "no training forward",
-                "run forward with train = true first",
-            ));
-        };
-        let want = |what: &str, got: &[usize], want: &[usize]| {
-            if got == want {
-                Ok(())
-            } else {
-                let detail = format!("{what} is {got:?}, expected {want:?}");
-                Err(TensorError::mismatch(OP, detail))
-            }
-        };
-        let out_shape = [g.n, g.f, g.win.out_h, g.win.out_w];
-        want("d_y", d_y.shape(), &out_shape)?;
-        if let Some(y) = &relu_output {
-            want("relu_output", y.shape(), &out_shape)?;
+                match pool {
+                    true => "run forward_pooled with train = true first",
+                    false => "run forward with train = true first",
+                },
+            )),
         }
+    }
+
+    fn run_backward(
+        &mut self,
+        g: &Geometry,
+        d_y: ArrayView4<'_, f32>,
+        relu_output: Option<&[f32]>,
+        grads: Grads<'_, '_>,
+    ) -> Result<()> {
+        let Grads { mut d_w, d_b, d_x } = grads;
+        let g = *g;
+        want("the output gradient", d_y.shape(), &g.out_shape())?;
         want("d_w", d_w.shape(), &g.weight_shape())?;
         if let Some(d_b) = &d_b {
             want("d_b", &[d_b.len()], &[g.f])?;
@@ -347,7 +511,7 @@ impl Winograd {
             }
             None => None,
         };
-        if g.n == 0 || g.f == 0 {
+        if g.n == 0 || g.f == 0 || g.tiles() == 0 {
             if let Some(d_x) = d_x {
                 d_x.fill(0.0);
             }
@@ -355,18 +519,13 @@ impl Winograd {
         }
         let d_y = d_y.as_standard_layout();
         let d_y = d_y.as_slice().expect("standard layout");
-        let relu_output = match relu_output {
-            Some(y) => Some(y.to_slice().ok_or_else(|| {
-                TensorError::mismatch(OP, "relu_output must be a contiguous standard-layout array")
-            })?),
-            None => None,
-        };
         let chunk_out = g.chunk * g.out_len();
         let d_x_chunks: Vec<Option<&mut [f32]>> = match d_x {
             Some(d_x) => d_x.chunks_mut(g.chunk * g.in_len()).map(Some).collect(),
             None => (0..g.chunks()).map(|_| None).collect(),
         };
         let (ut, zeros) = (&self.ut[..], &self.zeros[..]);
+        let winners = g.pool.then_some(&self.winners[..]);
         d_y.par_chunks(chunk_out)
             .zip(self.masked.par_chunks_mut(g.out_len()))
             .zip(self.nhwc_out.par_chunks_mut(chunk_out))
@@ -380,11 +539,12 @@ impl Winograd {
             .for_each(|(i, chunk)| {
                 let ((((((((d_y, masked), nhwc_out), m), dv), nhwc_in), sink), d_bias), d_x) =
                     chunk;
-                let relu_output = relu_output.map(|y| &y[i * chunk_out..][..d_y.len()]);
+                let range = i * chunk_out..i * chunk_out + d_y.len();
                 on_kernel(ChunkBackward {
                     g: &g,
                     d_y,
-                    relu_output,
+                    relu_output: relu_output.map(|y| &y[range.clone()]),
+                    winners: winners.map(|w| &w[range.clone()]),
                     masked,
                     nhwc_out,
                     m,
@@ -429,9 +589,7 @@ impl Winograd {
 
     /// Sizes the buffers for `g`.
     fn lay_out(&mut self, g: &Geometry) {
-        let same = self.layout.is_some_and(|old| {
-            (old.n, old.c, old.f, old.win, old.kernel) == (g.n, g.c, g.f, g.win, g.kernel)
-        });
+        let same = self.layout == Some(*g);
         if same {
             return;
         }
@@ -452,6 +610,10 @@ impl Winograd {
         fresh(&mut self.sink, chunks * g.edge_len());
         fresh(&mut self.du, XI * g.c * g.f);
         fresh(&mut self.d_bias, chunks * g.f);
+        fresh(
+            &mut self.winners,
+            if g.pool { g.n * g.out_len() } else { 0 },
+        );
         self.layout = Some(*g);
     }
 }

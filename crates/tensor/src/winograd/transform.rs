@@ -84,7 +84,7 @@ pub(super) unsafe fn input_tile<S: Simd>(
             *col = input_1d::<S>(d);
         }
         for i in 0..4 {
-            let v = input_1d::<S>([cols[0][i], cols[1][i], cols[2][i], cols[3][i]]);
+            let v = input_1d::<S>(cols.map(|col| col[i]));
             for (j, v) in v.into_iter().enumerate() {
                 S::store(dst.add((4 * i + j) * dst_stride), v);
             }
@@ -114,7 +114,7 @@ pub(super) unsafe fn input_tile_adjoint<S: Simd>(
             *col = input_1d_adjoint::<S>(v);
         }
         for i in 0..4 {
-            let d = input_1d_adjoint::<S>([cols[0][i], cols[1][i], cols[2][i], cols[3][i]]);
+            let d = input_1d_adjoint::<S>(cols.map(|col| col[i]));
             for (j, d) in d.into_iter().enumerate() {
                 let p = cells[4 * i + j].add(offset);
                 S::store(p, S::add(S::load(p), d));
@@ -145,29 +145,20 @@ pub(super) unsafe fn output_tile<S: Simd>(src: *const f32, src_stride: usize) ->
     }
 }
 
-/// `dM = A dY A^T` for one vector of channels: `dY[a][b]` at `cells[2 a + b] + offset`,
-/// `dM[i][j]` to `dst + (4 i + j) * dst_stride`.
+/// `dM = A dY A^T` for one vector of channels, from `dY` `[dY00, dY01, dY10, dY11]`: `dM[i][j]`
+/// to `dst + (4 i + j) * dst_stride`.
 ///
 /// # Safety
 /// As [`input_tile`].
 #[inline(always)]
-pub(super) unsafe fn output_tile_adjoint<S: Simd>(
-    cells: &[*const f32; 4],
-    offset: usize,
-    dst: *mut f32,
-    dst_stride: usize,
-) {
+pub(super) unsafe fn output_tile_adjoint<S: Simd>(dy: [S::V; 4], dst: *mut f32, dst_stride: usize) {
     unsafe {
-        let mut d = [S::zero(); 4];
-        for (k, d) in d.iter_mut().enumerate() {
-            *d = S::load(cells[k].add(offset));
-        }
         let cols = [
-            output_1d_adjoint::<S>([d[0], d[2]]),
-            output_1d_adjoint::<S>([d[1], d[3]]),
+            output_1d_adjoint::<S>([dy[0], dy[2]]),
+            output_1d_adjoint::<S>([dy[1], dy[3]]),
         ];
         for i in 0..4 {
-            let m = output_1d_adjoint::<S>([cols[0][i], cols[1][i]]);
+            let m = output_1d_adjoint::<S>(cols.map(|col| col[i]));
             for (j, m) in m.into_iter().enumerate() {
                 S::store(dst.add((4 * i + j) * dst_stride), m);
             }
