@@ -51,6 +51,40 @@ fn check_wide_cols(
     Ok(())
 }
 
+/// Checks a direct convolution's arguments: an `[N, C, H, W]` input with channels and the
+/// window's planes, a weight `[F, C * KH * KW]` and a bias of F values. Returns `(N, C, F)`.
+pub(crate) fn check_conv_args(
+    op: &'static str,
+    x: &[usize],
+    weight: &[usize],
+    bias: Option<&[f32]>,
+    win: &Window2d,
+) -> Result<(usize, usize, usize)> {
+    let &[n, c, _, _] = x else {
+        return Err(TensorError::mismatch(
+            op,
+            format!("input {x:?} must be [N, C, H, W]"),
+        ));
+    };
+    if c == 0 {
+        return Err(TensorError::mismatch(op, "the input has no channels"));
+    }
+    check_plane(op, x, win)?;
+    let (f, ckk) = (weight[0], c * win.kernel_len());
+    if weight[1] != ckk {
+        let detail = format!(
+            "weight {weight:?} must be [filters, {ckk}] for {c} channels and a {}x{} window",
+            win.kernel_h, win.kernel_w
+        );
+        return Err(TensorError::mismatch(op, detail));
+    }
+    if let Some(b) = bias.filter(|b| b.len() != f) {
+        let detail = format!("bias has {} values for {f} filters", b.len());
+        return Err(TensorError::mismatch(op, detail));
+    }
+    Ok((n, c, f))
+}
+
 pub(crate) fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
     let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     if (h, w) != (win.in_h, win.in_w) {

@@ -35,12 +35,7 @@ impl Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let padding = prop_oneof![
-        Just(Padding::Valid),
-        Just(Padding::Same),
-        (0..3usize, 0..3usize, 0..3usize, 0..3usize)
-            .prop_map(|(t, l, b, r)| Padding::Explicit([t, l, b, r])),
-    ];
+    let padding = common::padding();
     (
         (1..4usize, 1..4usize, 1..10usize),
         (2..40usize, 2..40usize),

@@ -23,12 +23,7 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let padding = prop_oneof![
-        Just(Padding::Valid),
-        Just(Padding::Same),
-        (0..3usize, 0..3usize, 0..3usize, 0..3usize)
-            .prop_map(|(t, l, b, r)| Padding::Explicit([t, l, b, r])),
-    ];
+    let padding = common::padding();
     (
         (1..5usize, 1..20usize, 1..40usize),
         (1..20usize, 1..20usize),
@@ -153,25 +148,40 @@ fn reference_grads(
     (want_w, want_b, want_x)
 }
 
+fn random4(shape: [usize; 4], seed: u64) -> Array4<f32> {
+    random::<f32>(&shape, seed)
+        .into_dimensionality::<Ix4>()
+        .unwrap()
+}
+
+/// Every kernel this CPU runs.
+fn kernels() -> impl Iterator<Item = Kernel> {
+    Kernel::all().into_iter().filter(|k| k.is_supported())
+}
+
+/// A case's window, input, weight and bias.
+type Inputs = (Window2d, Array4<f32>, Array2<f32>, Vec<f32>);
+
+/// A case's inputs, if its sizes make a window.
+fn inputs(case: &Case) -> Option<Inputs> {
+    let win = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding).ok()?;
+    let (n, c, f) = (case.n, case.c, case.f);
+    let x = random4([n, c, case.h, case.w], case.seed);
+    let weight = random::<f32>(&[f, c * 9], case.seed ^ 1);
+    let bias = random::<f32>(&[f], case.seed ^ 2).into_iter().collect();
+    Some((win, x, weight.into_dimensionality::<Ix2>().unwrap(), bias))
+}
+
 fn check(case: &Case) {
-    let Ok(win) = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding) else {
+    let Some((win, x, weight, bias)) = inputs(case) else {
         return;
     };
-    let (n, c, f) = (case.n, case.c, case.f);
-    let x: Array4<f32> = random::<f32>(&[n, c, case.h, case.w], case.seed)
-        .into_dimensionality::<Ix4>()
-        .unwrap();
-    let weight: Array2<f32> = random::<f32>(&[f, c * 9], case.seed ^ 1)
-        .into_dimensionality::<Ix2>()
-        .unwrap();
-    let bias: Vec<f32> = random::<f32>(&[f], case.seed ^ 2).into_iter().collect();
+    let (n, f) = (case.n, case.f);
     let bias = case.bias.then_some(bias.as_slice());
     let out_shape = [n, f, win.out_h, win.out_w];
-    let d_y: Array4<f32> = random::<f32>(&out_shape, case.seed ^ 3)
-        .into_dimensionality::<Ix4>()
-        .unwrap();
+    let d_y = random4(out_shape, case.seed ^ 3);
     let reference = forward_reference(&x, &weight, bias, &win);
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in kernels() {
         let mut conv = Winograd::with_kernel(kernel);
         let mut y = Array4::from_elem(out_shape, f32::NAN);
         conv.forward(
@@ -271,25 +281,16 @@ proptest! {
 /// `forward_pooled` against `forward` with ReLU and then `max_pool2d`, and its gradients
 /// against f64 loops fed the pooled gradient at each window's winner.
 fn check_pooled(case: &Case) {
-    let Ok(win) = Window2d::new((case.h, case.w), (3, 3), (1, 1), case.padding) else {
+    let Some((win, x, weight, bias)) = inputs(case) else {
         return;
     };
-    let (n, c, f) = (case.n, case.c, case.f);
+    let (n, f) = (case.n, case.f);
     let (ph, pw) = (win.out_h / 2, win.out_w / 2);
-    let x: Array4<f32> = random::<f32>(&[n, c, case.h, case.w], case.seed)
-        .into_dimensionality::<Ix4>()
-        .unwrap();
-    let weight: Array2<f32> = random::<f32>(&[f, c * 9], case.seed ^ 1)
-        .into_dimensionality::<Ix2>()
-        .unwrap();
-    let bias: Vec<f32> = random::<f32>(&[f], case.seed ^ 2).into_iter().collect();
     let bias = case.bias.then_some(bias.as_slice());
     let pooled_shape = [n, f, ph, pw];
-    let d_pooled: Array4<f32> = random::<f32>(&pooled_shape, case.seed ^ 3)
-        .into_dimensionality::<Ix4>()
-        .unwrap();
+    let d_pooled = random4(pooled_shape, case.seed ^ 3);
     let reference = forward_reference(&x, &weight, bias, &win);
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in kernels() {
         let mut conv = Winograd::with_kernel(kernel);
         let mut pooled = Array4::from_elem(pooled_shape, f32::NAN);
         conv.forward_pooled(x.view(), weight.view(), bias, &win, pooled.view_mut(), true)

@@ -431,6 +431,50 @@ fn describe(cfg: &Conv2DConfig) -> String {
     )
 }
 
+/// A layer's bias as f32 values, for the f32-only strategies (`None` without a bias).
+///
+/// # Panics
+/// If `F` is not f32: callers have already viewed the weight as f32.
+fn bias_f32<F: Float>(bias: &Option<Param<F>>) -> Option<&[f32]> {
+    let b = bias.as_ref()?.value().view();
+    let b = F::as_f32(b.into_dimensionality::<Ix1>().expect("[F]"));
+    Some(
+        b.expect("f32 like the weight")
+            .to_slice()
+            .expect("a bias is contiguous"),
+    )
+}
+
+/// A layer's bias gradient as f32 values (`None` without a bias).
+///
+/// # Panics
+/// If `F` is not f32, as [`bias_f32`].
+fn bias_grad_f32<F: Float>(bias: &mut Option<Param<F>>) -> Option<&mut [f32]> {
+    let d_b = bias.as_mut()?.grad_mut().view_mut();
+    let d_b = F::as_f32_mut(d_b.into_dimensionality::<Ix1>().expect("[F]"));
+    Some(
+        d_b.expect("f32")
+            .into_slice()
+            .expect("a bias is contiguous"),
+    )
+}
+
+/// The input gradient buffer, sized `[N, C, H, W]`, as f32, when it is wanted.
+///
+/// # Panics
+/// If `F` is not f32, as [`bias_f32`].
+fn input_grad_f32<F: Float>(
+    d_x: &mut ndarray::Array4<F>,
+    shape: [usize; 4],
+    wanted: bool,
+) -> Option<ndarray::ArrayViewMut4<'_, f32>> {
+    if !wanted {
+        return None;
+    }
+    im2col_gemm::resize(d_x, ndarray::Dim(shape));
+    Some(F::as_f32_mut(d_x.view_mut()).expect("f32"))
+}
+
 /// The weight `[F, C, KH, KW]` as the matrix `[F, C * KH * KW]` (it is stored standard, so this
 /// is a view, not a copy).
 fn weight_matrix<F: Float>(w: &neurite_tensor::Tensor<F>) -> ndarray::ArrayView2<'_, F> {

@@ -7,10 +7,10 @@
 //!
 //! [`Sequential`]: crate::Sequential
 
-use ndarray::{ArrayViewD, Ix1, Ix4};
+use ndarray::{ArrayViewD, Ix4};
 use neurite_tensor::{ConvReluPool, Float, Winograd};
 
-use super::{Conv2D, describe, weight_matrix};
+use super::{Conv2D, bias_f32, bias_grad_f32, describe, input_grad_f32, weight_matrix};
 use crate::error::TensorContext;
 use crate::layer::check_grad;
 use crate::{Activation, Backward, LayerError, MaxPooling2D, Mode, Result};
@@ -78,13 +78,7 @@ impl<F: Float> Conv2D<F> {
         let (Some(x), Some(weight)) = (F::as_f32(x), F::as_f32(weight)) else {
             return Ok(false);
         };
-        let bias = self.bias.as_ref().map(|b| {
-            let b = b.value().view().into_dimensionality::<Ix1>().expect("[F]");
-            F::as_f32(b).expect("f32 like the weight")
-        });
-        let bias = bias
-            .as_ref()
-            .map(|b| b.as_slice().expect("a bias is contiguous"));
+        let bias = bias_f32(&self.bias);
         let shape = [g.n, g.f, g.win.out_h / 2, g.win.out_w / 2];
         let out = pool.output_of_fused_pass(shape).view_mut();
         let out = out.into_dimensionality::<Ix4>().expect("4-D");
@@ -138,22 +132,9 @@ impl<F: Float> Conv2D<F> {
         let weight = F::as_f32(weight.expect("standard layout")).expect("f32");
         let d_w = d_w.view_mut().into_shape_with_order((f, ckk));
         let d_w = F::as_f32_mut(d_w.expect("standard layout")).expect("f32");
-        let mut d_b = self.bias.as_mut().map(|b| {
-            let d_b = b.grad_mut().view_mut().into_dimensionality::<Ix1>();
-            F::as_f32_mut(d_b.expect("[F]")).expect("f32")
-        });
-        let d_b = d_b
-            .as_mut()
-            .map(|d_b| d_b.as_slice_mut().expect("contiguous"));
-        let d_x = if opts.need_input_grad {
-            let shape = (want[0], sample[0], sample[1], sample[2]);
-            if self.bufs.d_x.dim() != shape {
-                self.bufs.d_x = ndarray::Array4::zeros(shape);
-            }
-            Some(F::as_f32_mut(self.bufs.d_x.view_mut()).expect("f32"))
-        } else {
-            None
-        };
+        let d_b = bias_grad_f32(&mut self.bias);
+        let shape = [want[0], sample[0], sample[1], sample[2]];
+        let d_x = input_grad_f32(&mut self.bufs.d_x, shape, opts.need_input_grad);
         match by {
             Fused::Direct => self.pooled.op.backward(d_pooled, weight, d_w, d_b, d_x),
             Fused::Winograd => self.winograd.op.backward_pooled(d_pooled, d_w, d_b, d_x),

@@ -7,11 +7,11 @@
 
 use std::sync::OnceLock;
 
-use ndarray::{ArrayView4, ArrayViewD, Ix1, Ix4};
+use ndarray::{ArrayView4, ArrayViewD, Ix4};
 use neurite_tensor::{Float, Winograd};
 
 use super::im2col_gemm::{Geometry, resize};
-use super::{Conv2D, describe, weight_matrix};
+use super::{Conv2D, bias_f32, bias_grad_f32, describe, input_grad_f32, weight_matrix};
 use crate::error::TensorContext;
 use crate::{Activation, Backward, Mode, Result};
 
@@ -53,13 +53,7 @@ impl<F: Float> Conv2D<F> {
         let (Some(x), Some(weight)) = (F::as_f32(x), F::as_f32(weight)) else {
             return Ok(false);
         };
-        let bias = self.bias.as_ref().map(|b| {
-            let b = b.value().view().into_dimensionality::<Ix1>().expect("[F]");
-            F::as_f32(b).expect("f32 like the weight")
-        });
-        let bias = bias
-            .as_ref()
-            .map(|b| b.as_slice().expect("a bias is contiguous"));
+        let bias = bias_f32(&self.bias);
         resize(
             &mut self.bufs.y,
             ndarray::Dim([g.n, g.f, g.win.out_h, g.win.out_w]),
@@ -91,20 +85,9 @@ impl<F: Float> Conv2D<F> {
         let ckk = weight.len() / g.f.max(1);
         let d_w = d_w.view_mut().into_shape_with_order((g.f, ckk));
         let d_w = F::as_f32_mut(d_w.expect("standard layout")).expect("f32");
-        let mut d_b = self.bias.as_mut().map(|b| {
-            let d_b = b.grad_mut().view_mut().into_dimensionality::<Ix1>();
-            F::as_f32_mut(d_b.expect("[F]")).expect("f32")
-        });
-        let d_b = d_b
-            .as_mut()
-            .map(|d_b| d_b.as_slice_mut().expect("contiguous"));
-        let d_x = if opts.need_input_grad {
-            let shape = ndarray::Dim([g.n, g.c, g.win.in_h, g.win.in_w]);
-            resize(&mut self.bufs.d_x, shape);
-            Some(F::as_f32_mut(self.bufs.d_x.view_mut()).expect("f32"))
-        } else {
-            None
-        };
+        let d_b = bias_grad_f32(&mut self.bias);
+        let shape = [g.n, g.c, g.win.in_h, g.win.in_w];
+        let d_x = input_grad_f32(&mut self.bufs.d_x, shape, opts.need_input_grad);
         self.winograd
             .op
             .backward(d_y, relu_output, d_w, d_b, d_x)

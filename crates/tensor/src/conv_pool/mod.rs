@@ -22,7 +22,7 @@ pub(crate) use kernel::{NO_GRADIENT, relu_max_2x2, winner_grads};
 use ndarray::{ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 
-use crate::conv::check_plane;
+use crate::conv::check_conv_args;
 use crate::pool::contiguous_mut;
 use crate::sgemm::{Kernel, Scalar};
 use crate::{Result, TensorError, Window2d};
@@ -158,30 +158,9 @@ impl ConvReluPool {
             let stride = format!("{:?}", (win.stride_h, win.stride_w));
             return Err(TensorError::invalid(OP, "stride", stride, "must be (1, 1)"));
         }
-        let &[n, c, _, _] = x.shape() else {
-            unreachable!("a 4-D view")
-        };
-        if c == 0 {
-            return Err(TensorError::mismatch(OP, "the input has no channels"));
-        }
-        check_plane(OP, x.shape(), win)?;
-        let f = weight.nrows();
+        let (n, c, f) = check_conv_args(OP, x.shape(), weight.shape(), bias, win)?;
         let kernel = self.kernel.filter(|k| k.is_supported());
         let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best));
-        if weight.ncols() != g.ckk() {
-            let detail = format!(
-                "weight {:?} must be [filters, {}] for {c} channels and a {}x{} window",
-                weight.shape(),
-                g.ckk(),
-                win.kernel_h,
-                win.kernel_w
-            );
-            return Err(TensorError::mismatch(OP, detail));
-        }
-        if let Some(b) = bias.filter(|b| b.len() != f) {
-            let detail = format!("bias has {} values for {f} filters", b.len());
-            return Err(TensorError::mismatch(OP, detail));
-        }
         let pooled = contiguous_mut(OP, "pooled", &mut pooled, &g.pooled_shape())?;
         let weight = weight.as_standard_layout();
         let weight = weight.as_slice().expect("standard layout");

@@ -28,7 +28,7 @@ mod transform;
 use ndarray::{ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4};
 use rayon::prelude::*;
 
-use crate::conv::check_plane;
+use crate::conv::check_conv_args;
 use crate::pool::contiguous_mut;
 use crate::sgemm::Kernel;
 use crate::{Result, TensorError, Window2d};
@@ -328,32 +328,13 @@ impl Winograd {
                 "must be 3x3, stride 1",
             ));
         }
-        let &[n, c, _, _] = x.shape() else {
-            unreachable!("a 4-D view")
-        };
-        if c == 0 {
-            return Err(TensorError::mismatch(OP, "the input has no channels"));
-        }
-        check_plane(OP, x.shape(), win)?;
-        let f = weight.nrows();
+        let (n, c, f) = check_conv_args(OP, x.shape(), weight.shape(), bias, win)?;
         let kernel = self.kernel.filter(|k| k.is_supported());
         let (pool, relu) = match out {
             Output::Plain { relu, .. } => (false, relu),
             Output::Pooled { .. } => (true, true),
         };
         let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best), pool);
-        if weight.shape() != g.weight_shape() {
-            let detail = format!(
-                "weight {:?} must be [filters, {}] for {c} channels and a 3x3 window",
-                weight.shape(),
-                c * 9
-            );
-            return Err(TensorError::mismatch(OP, detail));
-        }
-        if let Some(b) = bias.filter(|b| b.len() != f) {
-            let detail = format!("bias has {} values for {f} filters", b.len());
-            return Err(TensorError::mismatch(OP, detail));
-        }
         let y = match &mut out {
             Output::Plain { y, .. } => y,
             Output::Pooled { pooled } => pooled,

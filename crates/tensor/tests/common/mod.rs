@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use ndarray::{Array2, ArrayD};
-use neurite_tensor::{Float, Rng};
+use neurite_tensor::{Float, Padding, Rng};
+use proptest::prelude::*;
 
 /// A tensor of uniform values in [-1, 1) from `seed`.
 pub fn random<F: Float>(shape: &[usize], seed: u64) -> ArrayD<F> {
@@ -34,4 +35,14 @@ pub fn naive_matmul(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     let (m, k) = a.dim();
     let n = b.ncols();
     Array2::from_shape_fn((m, n), |(i, j)| (0..k).map(|p| a[(i, p)] * b[(p, j)]).sum())
+}
+
+/// Valid, same, or explicit padding of up to two rows or columns on each side.
+pub fn padding() -> impl Strategy<Value = Padding> {
+    prop_oneof![
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        (0..3usize, 0..3usize, 0..3usize, 0..3usize)
+            .prop_map(|(t, l, b, r)| Padding::Explicit([t, l, b, r])),
+    ]
 }
