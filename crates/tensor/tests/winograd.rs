@@ -516,3 +516,33 @@ fn rejects_other_windows_and_mismatched_shapes() {
             .is_err()
     );
 }
+
+/// Inference goes through a batch of more chunks than it holds buffers for a group at a time:
+/// the same values as a training pass, which holds them all.
+#[test]
+fn inference_in_groups_matches_training() {
+    let win = Window2d::new((13, 13), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let x = random4([60, 8, 13, 13], 5);
+    let weight = random::<f32>(&[16, 72], 6)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
+    for pooled in [false, true] {
+        let shape = if pooled {
+            [60, 16, 5, 5]
+        } else {
+            [60, 16, 11, 11]
+        };
+        let run = |train: bool| {
+            let mut conv = Winograd::default();
+            let mut y = Array4::from_elem(shape, f32::NAN);
+            let (x, w, y_view) = (x.view(), weight.view(), y.view_mut());
+            match pooled {
+                true => conv.forward_pooled(x, w, None, &win, y_view, train),
+                false => conv.forward(x, w, None, true, &win, y_view, train),
+            }
+            .unwrap();
+            y
+        };
+        assert_eq!(run(false), run(true), "pooled: {pooled}");
+    }
+}

@@ -44,6 +44,9 @@ pub(super) const XI: usize = 16;
 /// register tiles, few enough for a chunk's transforms and products to stay in L2.
 const CHUNK_TILES: usize = 128;
 
+/// Chunks an inference pass holds buffers for: enough to keep eight threads busy.
+const INFERENCE_SLOTS: usize = 8;
+
 /// A 3x3 stride-1 convolution + bias (+ ReLU) by Winograd's F(2x2, 3x3), f32, holding its
 /// buffers and what backward needs between the two passes.
 ///
@@ -112,15 +115,29 @@ pub(super) struct Geometry {
     pool: bool,
     /// Samples per chunk.
     chunk: usize,
+    /// Chunks whose buffers exist at once: all of them in training (backward reads every
+    /// chunk's `v`), at most [`INFERENCE_SLOTS`] in inference, which goes through a large
+    /// batch a few chunks at a time so that its buffers do not grow with it.
+    slots: usize,
     kernel: Kernel,
 }
 
 impl Geometry {
-    fn new(n: usize, c: usize, f: usize, win: Window2d, kernel: Kernel, pool: bool) -> Self {
+    fn new(
+        n: usize,
+        c: usize,
+        f: usize,
+        win: Window2d,
+        kernel: Kernel,
+        pool: bool,
+        train: bool,
+    ) -> Self {
         let (th, tw) = match pool {
             true => (win.out_h / 2, win.out_w / 2),
             false => (win.out_h.div_ceil(2), win.out_w.div_ceil(2)),
         };
+        let chunk = CHUNK_TILES.div_ceil((th * tw).max(1)).clamp(1, n.max(1));
+        let chunks = n.div_ceil(chunk);
         Geometry {
             n,
             c,
@@ -129,7 +146,11 @@ impl Geometry {
             th,
             tw,
             pool,
-            chunk: CHUNK_TILES.div_ceil((th * tw).max(1)).clamp(1, n.max(1)),
+            chunk,
+            slots: match train {
+                true => chunks,
+                false => chunks.min(INFERENCE_SLOTS),
+            },
             kernel,
         }
     }
@@ -334,7 +355,15 @@ impl Winograd {
             Output::Plain { relu, .. } => (false, relu),
             Output::Pooled { .. } => (true, true),
         };
-        let g = Geometry::new(n, c, f, *win, kernel.unwrap_or_else(Kernel::best), pool);
+        let g = Geometry::new(
+            n,
+            c,
+            f,
+            *win,
+            kernel.unwrap_or_else(Kernel::best),
+            pool,
+            train,
+        );
         let y = match &mut out {
             Output::Plain { y, .. } => y,
             Output::Pooled { pooled } => pooled,
@@ -351,37 +380,50 @@ impl Winograd {
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
         let (u, zeros) = (&self.u[..], &self.zeros[..]);
-        let winners: Vec<Option<&mut [f32]>> = match (pool && train, g.chunk * g.out_len()) {
-            (true, len) => self.winners.chunks_mut(len).map(Some).collect(),
-            (false, _) => (0..g.chunks()).map(|_| None).collect(),
+        let (chunk_in, chunk_out) = (g.chunk * g.in_len(), g.chunk * g.out_len());
+        let mut winners: Vec<Option<&mut [f32]>> = match pool && train {
+            true => self.winners.chunks_mut(chunk_out).map(Some).collect(),
+            false => (0..g.chunks()).map(|_| None).collect(),
         };
-        x.par_chunks(g.chunk * g.in_len())
-            .zip(self.nhwc_in.par_chunks_mut(g.chunk * g.in_len()))
-            .zip(self.v.par_chunks_mut(XI * g.v_stride()))
-            .zip(self.m.par_chunks_mut(XI * g.m_stride()))
-            .zip(self.sink.par_chunks_mut(g.edge_len()))
-            .zip(self.nhwc_out.par_chunks_mut(g.chunk * g.out_len()))
-            .zip(y.par_chunks_mut(g.chunk * g.out_len()))
-            .zip(winners)
-            .for_each(
-                |(((((((x, nhwc_in), v), m), sink), nhwc_out), y), winners)| {
-                    on_kernel(ChunkForward {
-                        g: &g,
-                        x,
-                        nhwc_in,
-                        v,
-                        m,
-                        u,
-                        bias,
-                        relu,
-                        zeros,
-                        sink,
-                        nhwc_out,
-                        y,
-                        winners,
-                    })
-                },
-            );
+        // One group of `slots` chunks after another (a single group in training).
+        let mut groups = x
+            .chunks(g.slots * chunk_in)
+            .zip(y.chunks_mut(g.slots * chunk_out));
+        for (group, (x, y)) in groups.by_ref().enumerate() {
+            let winners: Vec<_> = winners
+                .iter_mut()
+                .skip(group * g.slots)
+                .take(g.slots)
+                .map(|w| w.take())
+                .collect();
+            x.par_chunks(chunk_in)
+                .zip(self.nhwc_in.par_chunks_mut(chunk_in))
+                .zip(self.v.par_chunks_mut(XI * g.v_stride()))
+                .zip(self.m.par_chunks_mut(XI * g.m_stride()))
+                .zip(self.sink.par_chunks_mut(g.edge_len()))
+                .zip(self.nhwc_out.par_chunks_mut(chunk_out))
+                .zip(y.par_chunks_mut(chunk_out))
+                .zip(winners)
+                .for_each(
+                    |(((((((x, nhwc_in), v), m), sink), nhwc_out), y), winners)| {
+                        on_kernel(ChunkForward {
+                            g: &g,
+                            x,
+                            nhwc_in,
+                            v,
+                            m,
+                            u,
+                            bias,
+                            relu,
+                            zeros,
+                            sink,
+                            nhwc_out,
+                            y,
+                            winners,
+                        })
+                    },
+                );
+        }
         self.trained = train.then_some(g);
         Ok(())
     }
@@ -574,15 +616,19 @@ impl Winograd {
         if same {
             return;
         }
-        let chunks = g.chunks();
+        let (chunks, samples) = (g.slots, (g.slots * g.chunk).min(g.n));
+        // A buffer much larger than needed (after a large evaluation batch) is given back.
         let fresh = |buf: &mut Vec<f32>, len: usize| {
+            if buf.capacity() > 2 * len {
+                *buf = Vec::new();
+            }
             buf.clear();
             buf.resize(len, 0.0);
         };
         fresh(&mut self.u, XI * g.c * g.f);
         fresh(&mut self.ut, XI * g.c * g.f);
-        fresh(&mut self.nhwc_in, g.n * g.in_len());
-        fresh(&mut self.nhwc_out, g.n * g.out_len());
+        fresh(&mut self.nhwc_in, samples * g.in_len());
+        fresh(&mut self.nhwc_out, samples * g.out_len());
         fresh(&mut self.v, chunks * XI * g.v_stride());
         fresh(&mut self.m, chunks * XI * g.m_stride());
         fresh(&mut self.dv, chunks * XI * g.v_stride());
@@ -593,7 +639,11 @@ impl Winograd {
         fresh(&mut self.d_bias, chunks * g.f);
         fresh(
             &mut self.winners,
-            if g.pool { g.n * g.out_len() } else { 0 },
+            if g.pool && g.slots == g.chunks() {
+                g.n * g.out_len()
+            } else {
+                0
+            },
         );
         self.layout = Some(*g);
     }
