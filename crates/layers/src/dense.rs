@@ -4,8 +4,11 @@
 //! it, so export copies it unchanged. Keras stores the transpose `[inputs, units]`; the parameter
 //! count is the same.
 
-use ndarray::{ArrayViewD, Axis, Ix2, Zip};
-use neurite_tensor::{Fans, Float, Initializer, Param, Rng, Tensor, Transpose, gemm};
+use ndarray::{ArrayView2, ArrayViewD, Axis, Ix2, Zip};
+use neurite_tensor::{
+    Bias, Epilogue, Fans, Float, Initializer, MatMut, MatRef, Param, Rng, Tensor, Transpose, gemm,
+    sgemm,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TensorContext, fmt_batch_shape};
@@ -225,7 +228,6 @@ impl<F: Float> Layer<F> for Dense<F> {
         check_batch(&describe, input.shape(), &[inputs])?;
         let n = input.shape()[0];
         let shape = [n, self.cfg.units];
-        ensure_shape(&mut self.z, &shape);
         ensure_shape(&mut self.y, &shape);
         let x = input
             .view()
@@ -237,6 +239,11 @@ impl<F: Float> Layer<F> for Dense<F> {
             .view()
             .into_dimensionality::<Ix2>()
             .expect("built as 2-D");
+        if mode == Mode::Infer && infer_f32(&self.cfg, x, w, &self.bias, &mut self.y)? {
+            self.cached = false;
+            return Ok(self.y.view());
+        }
+        ensure_shape(&mut self.z, &shape);
         let mut z = self
             .z
             .view_mut()
@@ -366,4 +373,42 @@ impl<F: Float> Layer<F> for Dense<F> {
 
 fn describe(cfg: &DenseConfig) -> String {
     format!("Dense({}) '{}'", cfg.units, cfg.name)
+}
+
+/// Inference in f32 with ReLU or no activation: one product whose epilogue adds the bias and
+/// applies the activation while each tile is in registers, written straight into `y` (the
+/// pre-activation is not kept: nothing goes back through an inference pass). Returns false,
+/// having done nothing, for other types and activations.
+fn infer_f32<F: Float>(
+    cfg: &DenseConfig,
+    x: ArrayView2<'_, F>,
+    w: ArrayView2<'_, F>,
+    bias: &Option<Param<F>>,
+    y: &mut Tensor<F>,
+) -> Result<bool> {
+    let relu = match cfg.activation {
+        Activation::Relu => true,
+        Activation::Linear => false,
+        _ => return Ok(false),
+    };
+    let mut y = y
+        .view_mut()
+        .into_dimensionality::<Ix2>()
+        .expect("[N, units]");
+    let (Some(x), Some(w), Some(y)) = (F::as_f32(x), F::as_f32(w), F::as_f32_mut(y.view_mut()))
+    else {
+        return Ok(false);
+    };
+    let bias = match bias {
+        Some(b) => {
+            let b = F::as_f32(b.value().view()).expect("f32 like the weight");
+            Bias::Cols(b.to_slice().expect("a bias is contiguous"))
+        }
+        None => Bias::None,
+    };
+    let epilogue = Epilogue::default().bias(bias).relu(relu);
+    // y[N, units] = x[N, inputs] W^T
+    sgemm(MatRef::new(x), MatRef::new(w.t()), MatMut::new(y), epilogue)
+        .in_layer(|| describe(cfg))?;
+    Ok(true)
 }

@@ -140,6 +140,10 @@ impl<F: Float> Layer<F> for Dropout<F> {
         self.y.view()
     }
 
+    fn infers_as_reshape(&self) -> bool {
+        true
+    }
+
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let cfg = &self.cfg;
         let describe = || format!("Dropout({}) '{}'", cfg.rate, cfg.name);

@@ -170,6 +170,14 @@ pub trait Layer<F: Float>: Send + std::any::Any {
         false
     }
 
+    /// Whether this layer's `Mode::Infer` output is its input unchanged, only reshaped to
+    /// [`Layer::output_shape`] (row-major): Dropout, Flatten, Reshape. A `Sequential` running
+    /// inference then hands the input on as a view instead of calling `forward`, which would
+    /// copy it; the layer's own output is left as it was.
+    fn infers_as_reshape(&self) -> bool {
+        false
+    }
+
     /// A hash of the discrete choices made by the last `Mode::Train` forward (ReLU signs, pooling
     /// winners); 0 for smooth layers. A gradient check that sees it change between two nearby
     /// evaluations knows the finite difference crossed a kink and skips that entry.

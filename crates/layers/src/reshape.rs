@@ -133,6 +133,10 @@ impl<F: Float> Layer<F> for Flatten<F> {
         self.state.y.view()
     }
 
+    fn infers_as_reshape(&self) -> bool {
+        true
+    }
+
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {
         let name = &self.cfg.name;
         self.state
@@ -248,6 +252,10 @@ impl<F: Float> Layer<F> for Reshape<F> {
 
     fn output(&self) -> ArrayViewD<'_, F> {
         self.state.y.view()
+    }
+
+    fn infers_as_reshape(&self) -> bool {
+        true
     }
 
     fn backward(&mut self, d_output: ArrayViewD<'_, F>, opts: Backward) -> Result<()> {

@@ -322,22 +322,53 @@ impl<F: Float> Sequential<F> {
         footprint::check_batch(&self.layers, &self.bytes, input.shape()[0], self.max_bytes)?;
         self.fused.clear();
         self.fused.resize(self.layers.len(), false);
+        let Sequential {
+            layers,
+            shapes,
+            fused,
+            ..
+        } = self;
+        let out_shapes = shapes.as_ref().map_or(&[][..], |(_, s)| s.as_slice());
+        let count = layers.len();
+        // The layer whose output the next layer reads (None: the model's input). In inference,
+        // a layer that only reshapes its input lends it on instead of copying it; the last
+        // layer always runs, so the model's output is a buffer of its own.
+        let mut source: Option<usize> = None;
         let mut i = 0;
-        while i < self.layers.len() {
-            let (below, rest) = self.layers.split_at_mut(i);
-            let x = match below.last() {
-                Some(previous) => previous.output(),
+        while i < count {
+            let (below, rest) = layers.split_at_mut(i);
+            let x = match source {
+                Some(s) => below[s].output(),
                 None => input.view(),
             };
+            let x = match i.checked_sub(1) {
+                Some(previous) if source != Some(previous) => {
+                    let shape = batch_shape(x.shape()[0], &out_shapes[previous]);
+                    x.into_shape_with_order(shape)
+                        .expect("only standard-layout inputs are lent on")
+                }
+                _ => x,
+            };
+            if mode == Mode::Infer
+                && i + 1 < count
+                && rest[0].infers_as_reshape()
+                && x.is_standard_layout()
+            {
+                done(i..i + 1);
+                i += 1;
+                continue;
+            }
             if let [first, second, ..] = rest {
                 if fusion::forward_pair(&mut **first, &mut **second, x.view(), mode)? {
-                    self.fused[i] = true;
+                    fused[i] = true;
+                    source = Some(i + 1);
                     done(i..i + 2);
                     i += 2;
                     continue;
                 }
             }
             rest[0].forward(x, mode)?;
+            source = Some(i);
             done(i..i + 1);
             i += 1;
         }
@@ -471,4 +502,11 @@ impl<F: Float> Sequential<F> {
         model.build(&config.input_shape)?;
         Ok(model)
     }
+}
+
+/// `[batch, ..sample]`.
+fn batch_shape(batch: usize, sample: &[usize]) -> Vec<usize> {
+    std::iter::once(batch)
+        .chain(sample.iter().copied())
+        .collect()
 }

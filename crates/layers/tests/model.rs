@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, IxDyn};
 use neurite_layers::{
     Activation, ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Layer,
-    LayerError, Mode, Sequential, models,
+    LayerError, Mode, Reshape, Sequential, models,
 };
 use neurite_tensor::{Rng, Tensor};
 
@@ -230,6 +230,69 @@ fn dropout_masks_depend_only_on_the_seed() {
     let x = ArrayD::<f32>::ones(vec![8, 1, 28, 28]);
     let a = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
     assert_eq!(a, model.forward(x.view(), Mode::Infer).unwrap().to_owned());
+}
+
+/// In inference, Dropout, Flatten and Reshape hand their input on as a view: the model's output
+/// must equal every layer run on its own, for a strided input too, and a model that ends in a
+/// reshaping layer still returns that layer's output.
+#[test]
+fn inference_lends_reshaping_layers_input_on() {
+    let stack = |seed| {
+        Sequential::<f32>::with_seed(seed)
+            .add(Flatten::new())
+            .add(Dropout::new(0.5))
+            .add(Dense::new(12).activation(Activation::Relu))
+            .add(Reshape::new(&[3, 4]))
+            .add(Dropout::new(0.2))
+            .add(Flatten::new())
+            .add(Dense::new(5).activation(Activation::Softmax))
+            .add(Reshape::new(&[5, 1]))
+    };
+    let mut model = stack(3);
+    model.build(&[2, 3, 4]).unwrap();
+    let mut alone = stack(3);
+    alone.build(&[2, 3, 4]).unwrap();
+    let mut rng = Rng::new(5);
+    let wide = ArrayD::from_shape_simple_fn(IxDyn(&[6, 2, 3, 8]), || rng.normal() as f32);
+    // Every other element of the last axis: not standard layout, so it cannot be lent as is.
+    let strided = wide.slice(ndarray::s![.., .., .., ..;2]).into_dyn();
+    let contiguous = strided.as_standard_layout().into_owned();
+    for x in [strided.view(), contiguous.view()] {
+        let mut expected = x.to_owned();
+        for layer in alone.layers_mut() {
+            expected = layer
+                .forward(expected.view(), Mode::Infer)
+                .unwrap()
+                .to_owned();
+        }
+        let got = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+        assert_eq!(got.shape(), &[6, 5, 1]);
+        assert_eq!(got, expected);
+        assert_eq!(model.output(), expected.view());
+        // Training afterwards still runs every layer (masks drawn, caches filled).
+        model.forward(x, Mode::Train).unwrap();
+        model.backward(ArrayD::ones(vec![6, 5, 1]).view()).unwrap();
+    }
+}
+
+/// Dense in f32 inference runs one product with bias and ReLU in its epilogue; training keeps
+/// the pre-activation and applies them apart. Both must give the same bits.
+#[test]
+fn dense_inference_equals_the_training_forward() {
+    for activation in [Activation::Relu, Activation::Linear, Activation::Tanh] {
+        for use_bias in [true, false] {
+            let mut model = Sequential::<f32>::with_seed(9)
+                .add(Dense::new(33).activation(activation).use_bias(use_bias))
+                .add(Dense::new(7).bias_initializer(neurite_tensor::Initializer::Ones));
+            model.build(&[19]).unwrap();
+            let mut rng = Rng::new(2);
+            let x = ArrayD::from_shape_simple_fn(IxDyn(&[13, 19]), || rng.normal() as f32);
+            let infer = model.forward(x.view(), Mode::Infer).unwrap().to_owned();
+            let train = model.forward(x.view(), Mode::Train).unwrap().to_owned();
+            assert_eq!(infer, train, "{activation:?}, bias {use_bias}");
+            assert!(infer.iter().any(|&v| v != 0.0));
+        }
+    }
 }
 
 #[test]

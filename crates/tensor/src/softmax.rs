@@ -4,7 +4,7 @@
 //! `-inf` entries (masks) get probability 0. A lane that is entirely `-inf` has no distribution;
 //! it gets all zeros from softmax and all `-inf` from log-softmax, never NaN.
 
-use ndarray::{ArrayViewD, ArrayViewMutD, Axis, Zip};
+use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Axis, Zip};
 
 use crate::{Float, Result, Tensor, TensorError};
 
@@ -42,23 +42,38 @@ pub fn softmax_into<F: Float>(
     mut y: ArrayViewMutD<'_, F>,
 ) -> Result<()> {
     check("softmax", x.shape(), y.shape(), axis)?;
+    // Rows of a classifier's output, contiguous: slices, without a lane iterator per row.
+    let len = x.shape()[axis];
+    if let (true, Some(x), Some(y)) = (
+        axis + 1 == x.ndim() && len > 0,
+        x.as_slice(),
+        y.as_slice_mut(),
+    ) {
+        for (x, y) in x.chunks_exact(len).zip(y.chunks_exact_mut(len)) {
+            softmax_lane(ArrayView1::from(x), ArrayViewMut1::from(y));
+        }
+        return Ok(());
+    }
     Zip::from(x.lanes(Axis(axis)))
         .and(y.lanes_mut(Axis(axis)))
-        .for_each(|x, mut y| {
-            let max = lane_max(&x);
-            if max == F::neg_infinity() {
-                y.fill(F::zero());
-                return;
-            }
-            let mut sum = F::zero();
-            Zip::from(&mut y).and(&x).for_each(|y, &x| {
-                *y = (x - max).exp();
-                sum += *y;
-            });
-            let inv = F::one() / sum;
-            y.mapv_inplace(|v| v * inv);
-        });
+        .for_each(softmax_lane);
     Ok(())
+}
+
+/// Softmax of one lane `x` into `y`.
+fn softmax_lane<F: Float>(x: ArrayView1<'_, F>, mut y: ArrayViewMut1<'_, F>) {
+    let max = lane_max(&x);
+    if max == F::neg_infinity() {
+        y.fill(F::zero());
+        return;
+    }
+    let mut sum = F::zero();
+    Zip::from(&mut y).and(&x).for_each(|y, &x| {
+        *y = (x - max).exp();
+        sum += *y;
+    });
+    let inv = F::one() / sum;
+    y.mapv_inplace(|v| v * inv);
 }
 
 /// Softmax of `x` along `axis`, as a new tensor.

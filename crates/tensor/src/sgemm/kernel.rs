@@ -35,6 +35,25 @@ pub(crate) struct Problem<'a> {
     pub k: Range<usize>,
 }
 
+impl<'a> Problem<'a> {
+    /// The product `C^T = B^T A^T`: the same elements of C, the operands' roles swapped.
+    pub fn transposed(&self) -> Problem<'a> {
+        Problem {
+            a: self.b,
+            a_layout: self.b_layout.transposed(),
+            b: self.a,
+            b_layout: self.a_layout.transposed(),
+            c: self.c,
+            c_layout: self.c_layout.transposed(),
+            epilogue: Epilogue {
+                bias: self.epilogue.bias.transposed(),
+                ..self.epilogue
+            },
+            k: self.k.clone(),
+        }
+    }
+}
+
 // SAFETY: the pointers come from MatRef / MatMut borrows that outlive the product, and each
 // task writes a disjoint set of C's elements.
 unsafe impl Send for Problem<'_> {}

@@ -137,7 +137,8 @@ impl Layout {
         })
     }
 
-    fn transposed(self) -> Self {
+    /// The layout of the transposed matrix.
+    pub fn transposed(self) -> Self {
         Layout {
             rows: self.cols,
             cols: self.rows,
