@@ -248,6 +248,7 @@ impl KernelPass for ChunkBackward<'_> {
 #[inline(always)]
 unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkForward<'_>) {
     let g = p.g;
+    debug_assert_eq!(MR, g.kernel.tile().0, "the blocks are padded to this tile");
     let (c, f, vs, ms) = (g.c, g.f, g.v_stride(), g.m_stride());
     let (in_cells, out_cells) = (g.win.in_h * g.win.in_w, g.out_cells());
     let samples = p.y.len() / g.out_len();
@@ -276,7 +277,8 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkF
             }
         }
     }
-    let rows = samples * g.tiles();
+    // Whole register tiles: the rows past the chunk's tiles are inside the blocks.
+    let rows = (samples * g.tiles()).next_multiple_of(MR);
     // SAFETY: `v` holds the chunk's transformed tiles, `u` the filters, `m` the products.
     unsafe { products::<S, MR, NV>(g, (rows, c, f), (p.v, vs), p.u, (p.m, ms)) };
     let (whole, all) = split_lanes::<S>(f);
@@ -418,6 +420,8 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
         p.d_bias.iter_mut().zip(tile).for_each(|(d, v)| *d += v);
     }
     let Some(d_x) = p.d_x else { return };
+    // Whole register tiles, as in forward.
+    let rows = rows.next_multiple_of(MR);
     // SAFETY: `m` holds the chunk's transformed gradients, `ut` the filters, `dv` the products.
     unsafe { products::<S, MR, NV>(g, (rows, f, c), (p.m, ms), p.ut, (p.dv, vs)) };
     let nhwc_in = &mut p.nhwc_in[..samples * g.in_len()];

@@ -183,12 +183,20 @@ impl Geometry {
     /// would map the 16 positions of a tile, which the transforms read or write together, to
     /// the same L1 set (the reference CNN's 144 x 64 floats of `m` are exactly 36 KiB).
     fn v_stride(&self) -> usize {
-        skewed(self.rows() * self.c)
+        skewed(self.block_rows() * self.c)
     }
 
     /// [`Geometry::v_stride`] for the rows of F of `m`.
     fn m_stride(&self) -> usize {
-        skewed(self.rows() * self.f)
+        skewed(self.block_rows() * self.f)
+    }
+
+    /// Rows of each transform position's block of `v` and `m`: [`Geometry::rows`] rounded up
+    /// to the register tile, so that the products run whole tiles only. The general sgemm
+    /// that would take the last few rows packs both operands first, which cost as much as the
+    /// micro-kernel's work on a whole chunk. Nothing reads what the extra rows hold.
+    fn block_rows(&self) -> usize {
+        self.rows().next_multiple_of(self.kernel.tile().0)
     }
 
     fn chunks(&self) -> usize {
