@@ -546,3 +546,44 @@ fn inference_in_groups_matches_training() {
         assert_eq!(run(false), run(true), "pooled: {pooled}");
     }
 }
+
+/// A Winograd keeps the transform of the last weights it saw: new weights, or the same weights
+/// after a batch of another size, must give what a fresh one gives, forward and backward.
+#[test]
+fn new_weights_are_transformed_again() {
+    let win = Window2d::new((13, 13), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let weights: Vec<Array2<f32>> = (0..2)
+        .map(|i| {
+            random::<f32>(&[16, 72], 10 + i)
+                .into_dimensionality::<Ix2>()
+                .unwrap()
+        })
+        .collect();
+    let run = |conv: &mut Winograd, n: usize, w: &Array2<f32>| {
+        let x = random4([n, 8, 13, 13], 20 + n as u64);
+        let mut y = Array4::zeros((n, 16, 11, 11));
+        conv.forward(x.view(), w.view(), None, true, &win, y.view_mut(), true)
+            .unwrap();
+        let d_y = random4([n, 16, 11, 11], 30);
+        let mut d_x = Array4::zeros(x.raw_dim());
+        let mut d_w = Array2::zeros(w.raw_dim());
+        conv.backward(
+            d_y.view(),
+            Some(y.view()),
+            d_w.view_mut(),
+            None,
+            Some(d_x.view_mut()),
+        )
+        .unwrap();
+        (y, d_x, d_w)
+    };
+    let mut kept = Winograd::default();
+    for (n, w) in [(3, 0), (3, 1), (3, 0), (5, 0), (5, 1), (3, 1)] {
+        let fresh = run(&mut Winograd::default(), n, &weights[w]);
+        assert_eq!(
+            run(&mut kept, n, &weights[w]),
+            fresh,
+            "batch {n}, weights {w}"
+        );
+    }
+}
