@@ -128,6 +128,26 @@ fn assert_all_near<'a>(
     }
 }
 
+/// [`assert_all_near`] for the weight, bias and input gradients, each element named by `label`.
+fn assert_grads_near(
+    label: &dyn Fn(&str, &dyn std::fmt::Debug) -> String,
+    (d_w, d_b, d_x): (&Array2<f32>, &[f32], &Array4<f32>),
+    (want_w, want_b, want_x): (&[Sum], &[Sum], &[Sum]),
+) {
+    assert_all_near(
+        d_w.indexed_iter().map(|(i, &v)| (label("d_w", &i), v)),
+        want_w,
+    );
+    assert_all_near(
+        d_b.iter().enumerate().map(|(i, &v)| (label("d_b", &i), v)),
+        want_b,
+    );
+    assert_all_near(
+        d_x.indexed_iter().map(|(i, &v)| (label("d_x", &i), v)),
+        want_x,
+    );
+}
+
 /// The weight, bias and input gradients in f64 from the pre-activation's gradient `d_z`.
 fn reference_grads(
     x: &Array4<f32>,
@@ -233,19 +253,9 @@ fn check(case: &Case) {
             scale: s.scale + 1.0,
         };
         let want_w: Vec<Sum> = want_w.iter().map(|&s| shifted(s)).collect();
-        assert_all_near(
-            d_w.indexed_iter().map(|(i, &v)| (label("d_w", &i), v)),
-            &want_w,
-        );
         let want_b: Vec<Sum> = want_b.iter().map(|&s| shifted(s)).collect();
-        assert_all_near(
-            d_b.iter().enumerate().map(|(i, &v)| (label("d_b", &i), v)),
-            &want_b,
-        );
-        assert_all_near(
-            d_x.indexed_iter().map(|(i, &v)| (label("d_x", &i), v)),
-            &want_x,
-        );
+        let want_x = want_x.as_slice().expect("standard layout");
+        assert_grads_near(&label, (&d_w, &d_b, &d_x), (&want_w, &want_b, want_x));
         // Inference gives the same values and keeps nothing for backward.
         let mut infer = Winograd::with_kernel(kernel);
         let mut values = Array4::zeros(out_shape);
@@ -358,18 +368,9 @@ fn check_pooled(case: &Case) {
             Some(d_x.view_mut()),
         )
         .unwrap();
-        assert_all_near(
-            d_w.indexed_iter().map(|(i, &v)| (label("d_w", &i), v)),
-            &want_w,
-        );
-        assert_all_near(
-            d_b.iter().enumerate().map(|(i, &v)| (label("d_b", &i), v)),
-            &want_b,
-        );
-        assert_all_near(
-            d_x.indexed_iter().map(|(i, &v)| (label("d_x", &i), v)),
-            &want_x,
-        );
+        let want_w = want_w.as_slice().expect("standard layout");
+        let want_x = want_x.as_slice().expect("standard layout");
+        assert_grads_near(&label, (&d_w, &d_b, &d_x), (want_w, &want_b, want_x));
     }
 }
 
