@@ -9,6 +9,8 @@ mod train_mnist;
 mod verify_metrics;
 mod verify_onnx;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -34,13 +36,35 @@ enum Command {
     VerifyMetrics(verify_metrics::Args),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         Command::Download(args) => download::run(args),
         Command::TrainMnist(args) => train_mnist::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
         Command::VerifyOnnx(args) => verify_onnx::run(args),
         Command::VerifyMetrics(args) => verify_metrics::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{}", user_error(&err));
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// The text of an error a command returns: its message, then each cause on a line of its own.
+///
+/// An error returned from `main` would be printed with its Debug form, which includes the stack
+/// backtrace anyhow captured whenever `RUST_BACKTRACE` is set, as it often is on developers'
+/// machines. A returned error is the user's to fix (no network, a missing dataset, a bad flag
+/// value), and a backtrace would bury its hint; a bug panics instead, and the panic hook still
+/// prints its backtrace.
+fn user_error(err: &anyhow::Error) -> String {
+    let mut text = format!("error: {err}");
+    for cause in err.chain().skip(1) {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    text
 }

@@ -11,7 +11,7 @@ use neurite_tensor::Tensor;
 use neurite_train::model_file::{self, NetworkFile, TrainingState};
 use neurite_train::{Callback, Context, EpochLogs, FitConfig, LearningRateScheduler, Model};
 
-mod common;
+use crate::common;
 
 /// Three well-separated blobs, labels 0..3 as floats.
 fn blobs(n: usize, seed: u64) -> (Tensor<f32>, Tensor<f32>) {

@@ -14,7 +14,7 @@ use neurite_train::{
     ReduceLROnPlateau, Result, TrainError,
 };
 
-mod common;
+use crate::common;
 
 /// Three well-separated blobs, labels 0..3 as floats.
 fn blobs(n: usize, seed: u64) -> (Tensor<f64>, Tensor<f64>) {

@@ -3,7 +3,7 @@
 //! interpreter.
 //! `cargo xtask verify-metrics --cases N` runs the same check on more cases.
 
-mod crosscheck;
+use crate::crosscheck;
 
 use neurite_testing::{probe, require};
 use std::path::Path;

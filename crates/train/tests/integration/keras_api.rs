@@ -12,7 +12,7 @@ use neurite_train::{
     ReduceLROnPlateau, Result, TrainError, predict,
 };
 
-mod common;
+use crate::common;
 
 fn blobs(n: usize, seed: u64) -> (Tensor<f64>, Tensor<f64>) {
     common::blobs(n, seed, 0.5)

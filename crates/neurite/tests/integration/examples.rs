@@ -1,25 +1,25 @@
 //! The examples are run here, so what `cargo run --example NAME` shows (and what docs/keras.md
 //! quotes) is what is tested. MNIST examples train on the bundled real images, few epochs.
 
-#[path = "../examples/xor.rs"]
+#[path = "../../examples/xor.rs"]
 mod xor;
 
-#[path = "../examples/neuron.rs"]
+#[path = "../../examples/neuron.rs"]
 mod neuron;
 
-#[path = "../examples/regression.rs"]
+#[path = "../../examples/regression.rs"]
 mod regression;
 
-#[path = "../examples/mlp.rs"]
+#[path = "../../examples/mlp.rs"]
 mod mlp;
 
-#[path = "../examples/cnn.rs"]
+#[path = "../../examples/cnn.rs"]
 mod cnn;
 
-#[path = "../examples/cnn_dropout.rs"]
+#[path = "../../examples/cnn_dropout.rs"]
 mod cnn_dropout;
 
-#[path = "../examples/confusion.rs"]
+#[path = "../../examples/confusion.rs"]
 mod confusion;
 
 #[test]

@@ -18,7 +18,7 @@ use neurite_train::model_file::Registry;
 use neurite_train::{FitConfig, Model};
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 /// `y = x * scale` per feature, with a trainable `scale` starting at `init`.
 struct Affine {

@@ -1,0 +1,8 @@
+//! The integration tests of this crate, compiled into one test binary (one link instead of
+//! one per file); each module is one former test file. Tests that must own their process (a
+//! counting global allocator, process-wide settings) stay separate files in `tests/`.
+
+mod clipping_and_decay;
+mod convergence;
+mod first_steps;
+mod params_and_state;

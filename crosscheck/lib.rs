@@ -1,0 +1,1 @@
+//! Cross-checks of neurite with heavy dependencies live in `tests/`; this library is empty.

@@ -1,0 +1,7 @@
+//! The integration tests of this crate, compiled into one test binary (one link instead of
+//! one per file); each module is one former test file. Tests that must own their process (a
+//! counting global allocator, process-wide settings) stay separate files in `tests/`.
+
+mod interrupted_run;
+mod resume;
+mod user_errors;
