@@ -162,13 +162,13 @@ impl Resolver {
                     check: Check::Sha256,
                 });
             }
-            if let Some(plain) = file.name.strip_suffix(".gz").map(|n| dir.join(n)) {
-                if plain.is_file() {
-                    return Ok(Located {
-                        path: plain,
-                        check: Check::Structure,
-                    });
-                }
+            if let Some(plain) = file.name.strip_suffix(".gz").map(|n| dir.join(n))
+                && plain.is_file()
+            {
+                return Ok(Located {
+                    path: plain,
+                    check: Check::Structure,
+                });
             }
         }
         Ok(Located {

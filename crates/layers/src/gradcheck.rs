@@ -146,10 +146,10 @@ fn check<S: Subject + ?Sized>(
         for i in pick_indices(grad.len(), max_per_tensor, rng) {
             let set = |subject: &mut S, delta: f64, original: f64| {
                 for (n, p) in subject.params_mut() {
-                    if &n == name {
-                        if let Some(v) = p.value_mut().iter_mut().nth(i) {
-                            *v = original + delta;
-                        }
+                    if &n == name
+                        && let Some(v) = p.value_mut().iter_mut().nth(i)
+                    {
+                        *v = original + delta;
                     }
                 }
             };

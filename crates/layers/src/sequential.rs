@@ -309,15 +309,15 @@ impl<F: Float> Sequential<F> {
         done: &mut dyn FnMut(std::ops::Range<usize>),
     ) -> Result<ArrayViewD<'_, F>> {
         self.check_built()?;
-        if let Some((sample, _)) = &self.shapes {
-            if input.ndim() != sample.len() + 1 || &input.shape()[1..] != sample.as_slice() {
-                return Err(LayerError::Shape {
-                    layer: String::from("Sequential"),
-                    expected: fmt_batch_shape(sample),
-                    got: crate::error::fmt_shape(input.shape()),
-                    hint: String::from("the model was built for another input shape"),
-                });
-            }
+        if let Some((sample, _)) = &self.shapes
+            && (input.ndim() != sample.len() + 1 || &input.shape()[1..] != sample.as_slice())
+        {
+            return Err(LayerError::Shape {
+                layer: String::from("Sequential"),
+                expected: fmt_batch_shape(sample),
+                got: crate::error::fmt_shape(input.shape()),
+                hint: String::from("the model was built for another input shape"),
+            });
         }
         footprint::check_batch(&self.layers, &self.bytes, input.shape()[0], self.max_bytes)?;
         self.fused.clear();
@@ -358,14 +358,14 @@ impl<F: Float> Sequential<F> {
                 i += 1;
                 continue;
             }
-            if let [first, second, ..] = rest {
-                if fusion::forward_pair(&mut **first, &mut **second, x.view(), mode)? {
-                    fused[i] = true;
-                    source = Some(i + 1);
-                    done(i..i + 2);
-                    i += 2;
-                    continue;
-                }
+            if let [first, second, ..] = rest
+                && fusion::forward_pair(&mut **first, &mut **second, x.view(), mode)?
+            {
+                fused[i] = true;
+                source = Some(i + 1);
+                done(i..i + 2);
+                i += 2;
+                continue;
             }
             rest[0].forward(x, mode)?;
             source = Some(i);

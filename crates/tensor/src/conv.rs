@@ -85,7 +85,19 @@ pub(crate) fn check_conv_args(
     Ok((n, c, f))
 }
 
+/// Checks that `win` is a window [`Window2d::new`] builds and that the planes of `shape` are its
+/// input. Every unfolded view and fused kernel comes through here, and their unsafe code
+/// addresses the input through the window's output size: a hand-edited `out_h` or `kernel_h`
+/// must be an error, not a read past the planes.
 pub(crate) fn check_plane(op: &'static str, shape: &[usize], win: &Window2d) -> Result<()> {
+    if !win.is_consistent() {
+        return Err(TensorError::invalid(
+            op,
+            "window",
+            format!("{win:?}"),
+            "does not follow from its input, kernel, stride and padding (see Window2d::new)",
+        ));
+    }
     let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     if (h, w) != (win.in_h, win.in_w) {
         return Err(TensorError::mismatch(

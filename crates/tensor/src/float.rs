@@ -123,7 +123,8 @@ impl Float for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        // SAFETY: forwarded from the caller's contract.
+        // SAFETY: `gemm_strided` asks for exactly this method's contract (valid strided
+        // matrices, `c` writable and apart from `a` and `b`), which the caller keeps.
         unsafe {
             crate::sgemm::gemm_strided(
                 (m, k, n),
@@ -168,7 +169,9 @@ impl Float for f64 {
         rsc: isize,
         csc: isize,
     ) {
-        // SAFETY: forwarded from the caller's contract.
+        // SAFETY: matrixmultiply's dgemm takes any (even negative) strides and asks for what
+        // this method's contract gives: pointers and strides of valid m x k, k x n and m x n
+        // matrices, `c` writable and not aliasing `a` or `b`.
         unsafe {
             matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         }

@@ -231,12 +231,17 @@ fn kernel<F: Float>(
         }
         return;
     }
-    // SAFETY: `F::gemm_raw` is the routine for F's raw matrices.
+    // SAFETY: `F::gemm_raw` computes `c = alpha a b + beta c` for any strides, reading and
+    // writing only the matrices its pointers and strides describe (its contract), and the
+    // shapes fit: `gemm` and `gemm_serial` ran `check_shapes`, and their splits cut A's rows
+    // with C's rows, or B's columns with C's columns.
     unsafe { strided_product(alpha, a, b, beta, c, F::gemm_raw) }
 }
 
 /// The signature of a strided BLAS-style product (matrixmultiply's and [`Float::gemm_raw`]):
-/// `m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc`.
+/// `m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc`. Calling one is unsafe on
+/// the terms of [`Float::gemm_raw`]: the pointers and strides describe valid matrices, `c`
+/// writable and apart from `a` and `b`.
 type RawProduct<F> = unsafe fn(
     usize,
     usize,
@@ -257,8 +262,9 @@ type RawProduct<F> = unsafe fn(
 /// Calls `product` on the views' pointers and element strides.
 ///
 /// # Safety
-/// `product` computes `c = alpha a b + beta c` for any strides (reading only the matrices the
-/// pointers and strides describe); the shapes fit.
+/// `product` computes `c = alpha a b + beta c` for any strides, reading and writing only the
+/// matrices the pointers and strides describe, as `Float::gemm_raw` does; the shapes fit: `a`
+/// is `[m, k]`, `b` `[k, n]` and `c` `[m, n]`.
 unsafe fn strided_product<F>(
     alpha: F,
     a: ArrayView2<'_, F>,
@@ -271,8 +277,9 @@ unsafe fn strided_product<F>(
     let (rsa, csa) = (a.strides()[0], a.strides()[1]);
     let (rsb, csb) = (b.strides()[0], b.strides()[1]);
     let (rsc, csc) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: the views describe m x k, k x n and m x n matrices with these element strides,
-    // C is uniquely borrowed, so it cannot alias A or B.
+    // SAFETY: the views describe m x k, k x n and m x n matrices (the shapes fit, this
+    // function's contract) with these element strides, so `product`'s reads and writes stay
+    // inside them; C is uniquely borrowed, so it cannot alias A or B.
     unsafe {
         product(
             m,
@@ -315,7 +322,8 @@ pub fn sgemm_matrixmultiply(
     c: ArrayViewMut2<'_, f32>,
 ) -> Result<()> {
     check_shapes(&a, &b, &c)?;
-    // SAFETY: matrixmultiply's sgemm takes any strides; the shapes were checked.
+    // SAFETY: matrixmultiply's sgemm takes any strides and touches only the matrices they
+    // describe; `check_shapes` just checked that the shapes fit.
     unsafe { strided_product(alpha, a, b, beta, c, matrixmultiply::sgemm) };
     Ok(())
 }

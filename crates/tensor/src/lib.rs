@@ -20,6 +20,11 @@
 //! | [`sum_axis`], [`argmax_axis`], ... | reductions |
 //! | [`Rng`], [`Initializer`] | seeded portable randomness, Keras initializers |
 //! | [`Param`] | a named value with its gradient |
+//!
+//! Unsafe code (the SIMD kernels) says next to every `unsafe` block why it is sound, and every
+//! `unsafe fn` what its caller must guarantee; the lint below keeps it that way.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod activation;
 mod conv;

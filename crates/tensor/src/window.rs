@@ -138,6 +138,23 @@ impl Window2d {
         })
     }
 
+    /// Whether the window is one [`Window2d::new`] builds: its padding and output size are the
+    /// ones that follow from its input, kernel, stride and padding. The fields are public, so
+    /// a window can be written or edited by hand (`Window2d { out_h: 30, ..win }`); the views
+    /// and kernels that address memory through them ([`MatRef::im2col`](crate::MatRef::im2col),
+    /// [`MatMut::col2im`](crate::MatMut::col2im), [`ConvReluPool`](crate::ConvReluPool)) rely
+    /// on this, which `conv::check_plane` checks for all of them.
+    pub(crate) fn is_consistent(&self) -> bool {
+        let pads = [self.pad_top, self.pad_left, self.pad_bottom, self.pad_right];
+        Window2d::new(
+            (self.in_h, self.in_w),
+            (self.kernel_h, self.kernel_w),
+            (self.stride_h, self.stride_w),
+            Padding::Explicit(pads),
+        )
+        .is_ok_and(|built| built == *self)
+    }
+
     /// Number of output positions per plane (`out_h * out_w`).
     pub fn out_len(&self) -> usize {
         self.out_h * self.out_w

@@ -19,7 +19,11 @@ fn xtask_with_backtraces(args: &[&str]) -> Output {
 fn refused_without_backtrace(run: &Output, wanted: &[&str]) {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "must fail: {stderr}");
-    assert_ne!(run.status.code(), Some(101), "a panic, not an error: {stderr}");
+    assert_ne!(
+        run.status.code(),
+        Some(101),
+        "a panic, not an error: {stderr}"
+    );
     for text in wanted {
         assert!(stderr.contains(text), "'{text}' missing from: {stderr}");
     }
@@ -36,7 +40,11 @@ fn a_missing_dataset_names_the_directory_and_the_fix() {
     let run = xtask_with_backtraces(&["train-mnist", "--offline", "--data", dir]);
     refused_without_backtrace(
         &run,
-        &["error: mnist is not complete in", dir, "Put the files there"],
+        &[
+            "error: mnist is not complete in",
+            dir,
+            "Put the files there",
+        ],
     );
 }
 

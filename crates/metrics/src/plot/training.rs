@@ -75,15 +75,15 @@ pub fn training_curves(curves: &[Curves], path: impl AsRef<Path>, size: (u32, u3
                 hint: "record at least one epoch before plotting".into(),
             });
         }
-        if let Some(v) = &c.validation {
-            if v.len() != c.train.len() {
-                return Err(MetricError::LengthMismatch {
-                    metric: PLOT,
-                    what: "validation",
-                    expected: c.train.len(),
-                    got: v.len(),
-                });
-            }
+        if let Some(v) = &c.validation
+            && v.len() != c.train.len()
+        {
+            return Err(MetricError::LengthMismatch {
+                metric: PLOT,
+                what: "validation",
+                expected: c.train.len(),
+                got: v.len(),
+            });
         }
     }
     render(&TrainingFigure { curves }, path.as_ref(), size)

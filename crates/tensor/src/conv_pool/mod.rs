@@ -375,54 +375,85 @@ fn input_grad_sample(
 }
 
 /// [`kernel::forward_sample`] with the instruction set of the planes' layout switched on.
+///
+/// The slices of `s` must be the ones `forward` cuts for `s.g`: this is safe to call only
+/// because nothing else builds a [`SampleForward`].
 fn forward_sample_on(mut s: SampleForward<'_>) {
     match s.g.kernel {
-        // SAFETY: `Kernel::best` chose an instruction set this CPU has; the slices were sized
-        // from `g`.
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: `forward` builds `g` with a kernel `is_supported` accepted (the one asked
+        // for, if supported, else `Kernel::best`), so the CPU has AVX-512F; the planes, weight,
+        // bias, pooled and winners slices are the sample's, sized from `g` and checked against
+        // it (`check_conv_args`, `contiguous_mut`), which is `forward_sample`'s condition.
         Kernel::Avx512 => unsafe { forward_avx512(&mut s) },
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: as for AVX-512, with AVX2 and FMA.
         Kernel::Avx2 => unsafe { forward_avx2(&mut s) },
-        // SAFETY: plain scalar code.
+        // SAFETY: `Scalar` needs no instruction set (and is the layout of `Kernel::Portable`,
+        // one lane); the slices as above.
         _ => unsafe { forward_sample::<Scalar, 4>(&mut s) },
     }
 }
 
 /// Four filters at a time: 16 accumulators of the 32 registers.
+///
+/// # Safety
+/// The CPU supports [`Kernel::Avx512`], and `s` meets [`forward_sample`]'s conditions with
+/// planes laid out for 16 lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn forward_avx512(s: &mut SampleForward<'_>) {
+    // SAFETY: this function's contract is `forward_sample`'s for `Avx512`.
     unsafe { forward_sample::<crate::sgemm::Avx512, 4>(s) }
 }
 
 /// Two filters at a time: 8 accumulators of the 16 registers.
+///
+/// # Safety
+/// The CPU supports [`Kernel::Avx2`], and `s` meets [`forward_sample`]'s conditions with planes
+/// laid out for 8 lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2(s: &mut SampleForward<'_>) {
+    // SAFETY: this function's contract is `forward_sample`'s for `Avx2`.
     unsafe { forward_sample::<crate::sgemm::Avx2, 2>(s) }
 }
 
 /// [`kernel::weight_grad_filter`] with the instruction set of the planes' layout switched on.
+///
+/// As [`forward_sample_on`], for the slices `backward` cuts.
 fn weight_grad_on(p: FilterGrad<'_>) {
     match p.g.kernel {
-        // SAFETY: as in `forward_sample_on`.
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: `g` is the geometry of the training forward (`trained`), built with a
+        // supported kernel as in `forward_sample_on`, so the CPU has AVX-512F. The planes and
+        // winners are that forward's, for `g`; `d_pooled`, `d_w` and `d_b` were checked
+        // against `g` in `backward`: `weight_grad_filter`'s condition.
         Kernel::Avx512 => unsafe { weight_grad_avx512(p) },
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: as for AVX-512, with AVX2 and FMA.
         Kernel::Avx2 => unsafe { weight_grad_avx2(p) },
-        // SAFETY: plain scalar code.
+        // SAFETY: `Scalar` needs no instruction set; the slices as above.
         _ => unsafe { weight_grad_filter::<Scalar>(p) },
     }
 }
 
+/// # Safety
+/// The CPU supports [`Kernel::Avx512`], and `p` meets [`weight_grad_filter`]'s conditions with
+/// planes laid out for 16 lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn weight_grad_avx512(p: FilterGrad<'_>) {
+    // SAFETY: this function's contract is `weight_grad_filter`'s for `Avx512`.
     unsafe { weight_grad_filter::<crate::sgemm::Avx512>(p) }
 }
 
+/// # Safety
+/// The CPU supports [`Kernel::Avx2`], and `p` meets [`weight_grad_filter`]'s conditions with
+/// planes laid out for 8 lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn weight_grad_avx2(p: FilterGrad<'_>) {
+    // SAFETY: this function's contract is `weight_grad_filter`'s for `Avx2`.
     unsafe { weight_grad_filter::<crate::sgemm::Avx2>(p) }
 }

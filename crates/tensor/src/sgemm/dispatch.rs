@@ -52,10 +52,20 @@ impl Kernel {
     }
 
     /// Whether this CPU can run the kernel.
+    ///
+    /// The unsafe code of every kernel relies on this answer: an instruction set is entered
+    /// only for a kernel it accepts.
     pub fn is_supported(self) -> bool {
         match self {
+            // AVX2 and FMA too: the AVX-512 kernels also run 256-bit code (the packing
+            // transposes), and rustc enables both with `avx512f`. Every AVX-512F CPU has them;
+            // asking keeps that from being an assumption.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Kernel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => {
                 std::arch::is_x86_feature_detected!("avx2")
@@ -77,29 +87,46 @@ impl Kernel {
     }
 
     /// Runs rows and columns of `p` on this thread.
+    ///
+    /// Safe to call, though it dereferences `p`'s raw pointers: the callers build `p` from a
+    /// checked `sgemm_with` (or the contract of `gemm_strided`) and hand each task a disjoint
+    /// range of C, and `self` is a kernel `is_supported` accepted.
     pub(crate) fn run(self, p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>) {
         BUFFERS.with_borrow_mut(|bufs| match self {
-            // SAFETY: `sgemm_with` only calls a kernel the CPU supports.
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: every caller holds a kernel `is_supported` accepted (`sgemm_with` checks
+            // it, `gemm_strided` takes `Kernel::best`), so the CPU has AVX-512F; the caller
+            // vouches for `p` and for these rows and columns being its own (see `Kernel::run`).
             Kernel::Avx512 => unsafe { run_avx512(p, rows, cols, bufs) },
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: as for AVX-512: the CPU has AVX2 and FMA.
             Kernel::Avx2 => unsafe { run_avx2(p, rows, cols, bufs) },
-            // SAFETY: plain scalar code.
+            // SAFETY: `Scalar` needs no instruction set; `p` as for the others.
             _ => unsafe { run::<Scalar, 4, 4, 4>(p, rows, cols, 256, bufs) },
         })
     }
 }
 
 /// K blocks of 192 keep the 32-column B micro-panel (24 KiB) in a 32 KiB L1.
+///
+/// # Safety
+/// The CPU supports AVX-512F, AVX2 and FMA ([`Kernel::Avx512`] is supported), and `p`, `rows`
+/// and `cols` meet the conditions of [`run`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn run_avx512(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>, bufs: &mut Buffers) {
+    // SAFETY: this function is only entered on such a CPU (its own contract), and the tile
+    // 8 x (2 x 16) = 8 x 32 is `Kernel::Avx512.tile()`, within `run`'s `MAX_TILE`.
     unsafe { run::<super::simd::Avx512, 8, 2, 32>(p, rows, cols, 192, bufs) }
 }
 
+/// # Safety
+/// The CPU supports AVX2 and FMA ([`Kernel::Avx2`] is supported), and `p`, `rows` and `cols`
+/// meet the conditions of [`run`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>, bufs: &mut Buffers) {
+    // SAFETY: as in `run_avx512`, with the 6 x 16 tile of `Kernel::Avx2`.
     unsafe { run::<super::simd::Avx2, 6, 2, 16>(p, rows, cols, 256, bufs) }
 }
 
@@ -119,10 +146,12 @@ impl Simd for Scalar {
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> f32 {
+        // SAFETY: the caller vouches for `LANES` = 1 read at `p`.
         unsafe { *p }
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: f32) {
+        // SAFETY: the caller vouches for `LANES` = 1 write at `p`.
         unsafe { *p = v }
     }
     #[inline(always)]

@@ -54,9 +54,14 @@ impl<'a> Problem<'a> {
     }
 }
 
-// SAFETY: the pointers come from MatRef / MatMut borrows that outlive the product, and each
-// task writes a disjoint set of C's elements.
+// SAFETY: the pointers come from MatRef / MatMut borrows (or the contract of `gemm_strided`)
+// that outlive the product, so another thread may use them as long as the product runs; what a
+// task writes through `c` is its own range of C (see `Sync`).
 unsafe impl Send for Problem<'_> {}
+// SAFETY: shared between the tasks of one product, a Problem is only read through `a` and
+// `b` (borrowed shared) and written through `c` at the rows and columns each task was given,
+// which `execute`, `execute_by_samples` and `split_k` keep disjoint, so no element is written
+// by two threads or written by one while another reads it.
 unsafe impl Sync for Problem<'_> {}
 
 /// Packing buffers, reused between calls on the same thread.
@@ -76,7 +81,8 @@ pub(crate) struct Buffers {
 /// through memory.
 ///
 /// # Safety
-/// `a` and `b` address `kc` steps of MR rows and NR columns.
+/// The CPU runs `S`. For every `k < kc` and `i < MR`, `a + k * a_step.0 + i * a_step.1` is
+/// valid for one f32 read, and `b + k * b_step` for `NV * S::LANES` reads.
 #[inline(always)]
 pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
@@ -85,6 +91,9 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
     b: *const f32,
     b_step: usize,
 ) -> [[S::V; NV]; MR] {
+    // SAFETY: the loads are `b + k * b_step + v * LANES` for `v < NV` (`NV * LANES` floats from
+    // row `k` of B) and `a + k * a_step.0 + i * a_step.1` for `i < MR`, with `k < kc`: exactly
+    // the reads the caller vouches for. The other operations only need `S`'s instruction set.
     unsafe {
         let mut acc = [[S::zero(); NV]; MR];
         for k in 0..kc {
@@ -109,8 +118,13 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
 /// about `kc_target` steps.
 ///
 /// # Safety
-/// The CPU supports `S`'s instructions; `p`'s pointers and layouts are valid; no other task
-/// writes these rows and columns of C.
+/// The CPU supports `S`'s instructions. `p`'s pointers and layouts are valid: every element
+/// `(i, k)` of A (`i < M`, `k < K`) and `(k, j)` of B lies at its pointer plus the layout's
+/// offset and can be read, every element `(i, j)` of C can be read and written, and C
+/// overlaps neither A nor B. `rows` and `cols` lie within `M` and `N`, `p.k` within `K`, and
+/// no other thread touches the memory of these rows and columns of C while this runs (the
+/// elements of a col2im output share memory with each other, never with another sample's
+/// columns, which is how `execute_by_samples` splits them).
 #[inline(always)]
 pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: usize>(
     p: &Problem<'_>,
@@ -119,7 +133,9 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     kc_target: usize,
     bufs: &mut Buffers,
 ) {
-    debug_assert!(NR == NV * S::LANES && MR * NR <= MAX_TILE);
+    // At compile time, for each kernel: the register tile fits the `tile` buffer below and
+    // `NR` is the micro-kernel's width, which the bounds of the unsafe blocks rely on.
+    const { assert!(NR == NV * S::LANES && MR * NR <= MAX_TILE) };
     let ks = p.k.clone();
     let k = ks.len();
     if rows.is_empty() || cols.is_empty() {
@@ -127,6 +143,7 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
     }
     if k == 0 {
         // An empty sum: only the beta, bias and activation terms are left.
+        // SAFETY: this function's own contract, which is `empty_sum`'s.
         unsafe { empty_sum(p, rows, cols) };
         return;
     }
@@ -150,8 +167,12 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
             for (q, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                 let cn = NR.min(jc + nc - j0);
                 p.b_layout.cols.offsets(j0, &mut col_offsets[..cn]);
-                // SAFETY: the offsets address B's rows pc..pc + kc and these columns; the
-                // buffer holds ceil(NC / NR) panels of kc_size * NR.
+                // SAFETY: `b_k_offsets` and `col_offsets` are the layout's offsets of B's rows
+                // `pc..pc + kc` (inside `p.k`, so inside K) and columns `j0..j0 + cn` (inside
+                // `cols`, so inside N), elements the caller vouches for; K > 0 here, so
+                // element `(0, j0)` exists. Panel `q < ceil(NC / NR)` is written at
+                // `q * kc * NR .. (q + 1) * kc * NR`, inside `bufs.b`, which holds
+                // `ceil(NC / NR) * NR * kc_size` floats and `kc <= kc_size`.
                 unsafe {
                     pack_b::<S, NR>(p.b, b_k_offsets, &col_offsets[..cn], bbuf.add(q * kc * NR))
                 };
@@ -162,7 +183,10 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                 let mc = MC.min(rows.end - ic);
                 for (q, i0) in (ic..ic + mc).step_by(MR).enumerate() {
                     let rn = MR.min(ic + mc - i0);
-                    // SAFETY: as for B, with A's rows i0..i0 + rn.
+                    // SAFETY: as for B: rows `i0..i0 + rn` of A are inside `rows`, so inside M,
+                    // and `k_offsets` address its columns `pc..pc + kc`; panel `q <
+                    // ceil(MC / MR)` ends at `(q + 1) * kc * MR`, inside `bufs.a`'s
+                    // `ceil(MC / MR) * MR * kc_size` floats.
                     unsafe {
                         pack_a::<S, MR>(p.a, &p.a_layout, i0, rn, k_offsets, abuf.add(q * kc * MR))
                     };
@@ -179,7 +203,14 @@ pub(crate) unsafe fn run<S: Simd, const MR: usize, const NV: usize, const NR: us
                     });
                     for (qa, i0) in (ic..ic + mc).step_by(MR).enumerate() {
                         let rn = MR.min(ic + mc - i0);
-                        // SAFETY: packed panels of kc steps; the tile buffer holds MR * NR.
+                        // SAFETY: panels `qa` and `qb` were packed above with `kc` steps of MR
+                        // values and of NR = NV * LANES values (zero-padded past the operand),
+                        // the reads `micro_kernel` makes with steps `(MR, 1)` and `NR`. A full
+                        // tile has rows `i0..i0 + MR` and `c_offsets` for all NR columns, what
+                        // `store_full_tile` needs; otherwise the registers are spilled to
+                        // `tile[i * NR + v * LANES..][..LANES]`, inside its `MAX_TILE >= MR *
+                        // NR` floats (asserted above), and `store_tile` gets the `rn` rows
+                        // and `cn` column offsets that exist.
                         unsafe {
                             let acc = micro_kernel::<S, MR, NV>(
                                 kc,
@@ -257,8 +288,9 @@ impl Runs {
 /// output whose elements overlap ([`MatMut::col2im`](super::MatMut::col2im)) adds up right.
 ///
 /// # Safety
-/// C's rows `i0..i0 + MR` exist and `c_offsets` (`NR` of them) address columns `j0..j0 + NR`;
-/// `runs` are theirs.
+/// As [`run`], whose tile this is: the CPU runs `S`, C's rows `i0..i0 + MR` exist, `c_offsets`
+/// (`NR = NV * S::LANES` of them) are the offsets of columns `j0..j0 + NR` and `runs` are
+/// theirs, vector by vector, and a column bias has an entry for every one of those columns.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
@@ -275,7 +307,15 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
     let lanes = S::LANES;
     // One vector's lanes, for the vectors with too many runs.
     let mut spill = [0.0f32; 16];
-    debug_assert!(lanes <= spill.len());
+    const { assert!(S::LANES <= 16, "a register spills into `spill`") };
+    // SAFETY: `row` is element `(i0 + i, 0)` of C (column offset 0 is 0 in every layout), which
+    // exists; `row + offsets[l]` is element `(i0 + i, j0 + v * LANES + l)`. A vector with one
+    // run (`count == 1`) has its LANES columns adjacent in memory, so the full-width load and
+    // store at `dst` touch exactly those elements; a vector of several runs touches lanes `a..b`
+    // of each run at `run_base(a) + a ..`, which are `row + offsets[a..b]` because the offsets of
+    // a run are consecutive; a vector of more runs goes element by element through `spill`,
+    // whose 16 floats hold any `LANES`. The column bias is `check`ed to have N entries and the
+    // tile's columns end at `j0 + NR <= N`, so each `LANES` read of it stays inside.
     unsafe {
         let alpha = S::splat(ep.alpha);
         let beta = S::splat(ep.beta);
@@ -347,7 +387,8 @@ unsafe fn store_full_tile<S: Simd, const MR: usize, const NV: usize>(
 /// the activation.
 ///
 /// # Safety
-/// `c_offsets` are column offsets of C for columns `j0..`, rows `i0..i0 + rn` exist.
+/// As [`run`]: C's rows `i0..i0 + rn` exist and `c_offsets` are the offsets of its columns
+/// `j0..j0 + c_offsets.len()`; `tile` holds `rn` rows of `nr >= c_offsets.len()` values.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn store_tile(
@@ -366,7 +407,9 @@ unsafe fn store_tile(
     let contiguous = c_offsets.windows(2).all(|w| w[1] == w[0] + 1);
     for i in 0..rn {
         let acc = &tile[i * nr..i * nr + cn];
-        // SAFETY: row i0 + i of C exists; the offsets address its columns j0..j0 + cn.
+        // SAFETY: row i0 + i of C exists (`i < rn`) and so does its column 0, whose column
+        // offset is 0 in every layout: `row` is the address of element `(i0 + i, 0)`, inside
+        // C's allocation.
         let row = unsafe { p.c.offset(p.c_layout.rows.offset(i0 + i)) };
         let row_bias = ep.row_bias(i0 + i);
         let finish = |v: f32, j: usize| {
@@ -387,14 +430,19 @@ unsafe fn store_tile(
             }
         };
         if contiguous && cn > 0 {
-            // SAFETY: the cn columns are adjacent in memory.
+            // SAFETY: the cn columns' offsets are consecutive, so elements `(i0 + i, j0 ..
+            // j0 + cn)` are `cn` distinct, adjacent floats from `row + c_offsets[0]`, all of
+            // C. No other reference to them lives while `dst` does: C is only reached through
+            // raw pointers, one row at a time here, and other threads work on other columns
+            // (`run`'s contract).
             let dst = unsafe { std::slice::from_raw_parts_mut(row.offset(c_offsets[0]), cn) };
             for (j, (d, &a)) in dst.iter_mut().zip(acc).enumerate() {
                 *d = finish(combine(*d, a), j);
             }
         } else {
             for (j, (&off, &a)) in c_offsets.iter().zip(acc).enumerate() {
-                // SAFETY: as above, one element at a time.
+                // SAFETY: `row + off` is element `(i0 + i, j0 + j)` of C, readable and writable
+                // by `run`'s contract, and not touched by another thread.
                 unsafe {
                     let d = row.offset(off);
                     *d = finish(combine(*d, a), j);
@@ -407,13 +455,14 @@ unsafe fn store_tile(
 /// `C = activation(beta * C + bias)` for a product with K = 0.
 ///
 /// # Safety
-/// As [`run`].
+/// As [`run`] (the CPU's instruction set aside: this is scalar code).
 unsafe fn empty_sum(p: &Problem<'_>, rows: Range<usize>, cols: Range<usize>) {
     let ep = &p.epilogue;
     for i in rows {
         for j in cols.clone() {
             let off = p.c_layout.rows.offset(i) + p.c_layout.cols.offset(j);
-            // SAFETY: (i, j) is an element of C.
+            // SAFETY: `(i, j)` is inside `rows x cols`, an element of C the caller lets this
+            // task read and write; `off` is its offset from `p.c`.
             unsafe {
                 let d = p.c.offset(off);
                 let old = if ep.beta == 0.0 { 0.0 } else { ep.beta * *d };

@@ -161,8 +161,11 @@ pub struct MatRef<'a> {
     _borrow: PhantomData<&'a [f32]>,
 }
 
-// SAFETY: a MatRef is a shared borrow of f32 data, like ArrayView, which is Send + Sync.
+// SAFETY: a MatRef stands for the shared borrow `&'a [f32]` its constructors take from an
+// ndarray view (`_borrow` keeps it alive); it only ever reads through `ptr`, and `&[f32]` is
+// Send.
 unsafe impl Send for MatRef<'_> {}
+// SAFETY: as for Send: shared access only reads, and `&[f32]` is Sync.
 unsafe impl Sync for MatRef<'_> {}
 
 impl<'a> MatRef<'a> {
@@ -235,9 +238,12 @@ pub struct MatMut<'a> {
     _borrow: PhantomData<&'a mut [f32]>,
 }
 
-// SAFETY: a MatMut is a unique borrow of f32 data, like ArrayViewMut, which is Send + Sync;
-// the GEMM hands each task a disjoint set of its elements.
+// SAFETY: a MatMut stands for the unique borrow `&'a mut [f32]` its constructors take from an
+// ndarray view, and `&mut [f32]` is Send: moving it to another thread moves the only access.
 unsafe impl Send for MatMut<'_> {}
+// SAFETY: `&MatMut` gives no access to the data (no method reads or writes through `ptr`
+// from a shared reference); only `sgemm`, which takes the MatMut by value, writes through it,
+// handing each task a disjoint set of its elements.
 unsafe impl Sync for MatMut<'_> {}
 
 impl<'a> MatMut<'a> {

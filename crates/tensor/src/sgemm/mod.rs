@@ -227,6 +227,10 @@ fn execute(kernel: Kernel, parallel: bool, problem: &Problem<'_>) {
         problem.k.len(),
         problem.b_layout.cols.len,
     );
+    if m == 0 || n == 0 {
+        // Nothing to compute; `split_k` would cut its empty partial sums into empty chunks.
+        return;
+    }
     let (mr, nr) = kernel.tile();
     // C = A B as C^T = B^T A^T when that fills the register tiles better: a classifier's
     // `[1000, 128] x [128, 10]` pads 10 columns to a 32-wide tile, where the transpose pads 10
@@ -348,7 +352,9 @@ fn split_k(kernel: Kernel, parallel: bool, p: &Problem<'_>, chunks: usize) {
         for j in 0..n {
             let sum = (0..chunks).fold(0.0f32, |acc, c| acc + partial[c * area + i * n + j]);
             let off = p.c_layout.rows.offset(i) + p.c_layout.cols.offset(j);
-            // SAFETY: (i, j) is an element of C, which this call borrows uniquely.
+            // SAFETY: `(i, j)` is an element of C (`i < M`, `j < N`), readable and writable by
+            // `p`'s contract, and no other thread touches C now: the chunk tasks wrote only
+            // `partial` and have all finished.
             unsafe {
                 let d = p.c.offset(off);
                 let mut v = ep.alpha * sum;
@@ -401,7 +407,10 @@ fn check(a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<'_>, ep: &Epilogue<'_>) -> R
 /// kernel: the f32 path of [`gemm`](crate::gemm()).
 ///
 /// # Safety
-/// As [`Float::gemm_raw`](crate::Float::gemm_raw).
+/// As [`Float::gemm_raw`](crate::Float::gemm_raw): `a`, `b` and `c` with their row and column
+/// strides address valid `m x k`, `k x n` and `m x n` matrices, `c` writable and overlapping
+/// neither `a` nor `b`. These are the conditions of `kernel::run` for the whole of C, which
+/// `execute` hands to one task at a time (`parallel` is false).
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn gemm_strided(
     (m, k, n): (usize, usize, usize),

@@ -13,8 +13,10 @@ use super::simd::Simd;
 /// `k_offsets` into `dst[k * MR + i]`, zero-filling rows `rn..MR`.
 ///
 /// # Safety
-/// `a` must be valid for every element the layout and ranges name; `dst` for
-/// `k_offsets.len() * MR` writes.
+/// The CPU runs `S`. `rn <= MR`; rows `r0..r0 + rn` are rows of A and `k_offsets` are the
+/// column offsets of some of its columns, so that `a + layout.rows.offset(r0 + i) + off` is
+/// a readable element of A for every `i < rn` and `off` in `k_offsets`, and A has a column 0
+/// (K > 0). `dst` is valid for `k_offsets.len() * MR` writes and overlaps nothing of A.
 #[inline(always)]
 pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
     a: *const f32,
@@ -27,6 +29,15 @@ pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
     let kc = k_offsets.len();
     let contiguous = k_offsets.windows(2).all(|w| w[1] == w[0] + 1);
     let row = |i: usize| layout.rows.offset(r0 + i);
+    // SAFETY: every address below is `a + row(i) + k_offsets[k]` for `i < rn`, `k < kc`, an
+    // element of A by the caller's contract (or `a + row(i)`, element `(r0 + i, 0)`, as a base
+    // to offset from), and every write is `dst[k * MR + i]` for `k < kc`, `i < MR`. Per path:
+    // - rows of uniform stride 1 lie at `row(0) + i` (`Axis::uniform_stride` returns a stride
+    //   only when every index `i` of the axis sits at `i * stride`), so with `rn == MR` the
+    //   `MR` floats from `row(0) + off` are rows `r0..r0 + MR` of one column;
+    // - consecutive `k_offsets` put column `k` of row `i` at `rows[i] + k`; the 8 x 8 blocks
+    //   need `MR` a multiple of 8 and `k + 8 <= blocked <= kc`, and write `dst[(k + kk) * MR
+    //   + g + i]` for `kk, i < 8` with `g + 8 <= MR`, inside `kc * MR`.
     unsafe {
         if layout.rows.uniform_stride() == Some(1) && rn == MR {
             // Rows adjacent in memory (a transposed operand): each k is one run of MR values.
@@ -75,7 +86,11 @@ pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
 /// zero-filling columns past the panel.
 ///
 /// # Safety
-/// As [`pack_a`], with `dst` valid for `k_offsets.len() * NR` writes.
+/// The CPU runs `S`. `col_offsets` (between 1 and `NR` of them) and `k_offsets` are the
+/// column and row offsets of some elements of B, so that `b + off_k + off_j` is a readable
+/// element for every `off_k` in `k_offsets` and `off_j` in `col_offsets`; B has a row 0 and a
+/// column 0 (their offsets are 0). `dst` is valid for `k_offsets.len() * NR` writes and
+/// overlaps nothing of B.
 #[inline(always)]
 pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
     b: *const f32,
@@ -85,6 +100,18 @@ pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
 ) {
     let (kc, cn) = (k_offsets.len(), col_offsets.len());
     let adjacent = |offsets: &[isize]| offsets.windows(2).all(|w| w[1] == w[0] + 1);
+    // SAFETY: `b + k_offsets[k]` is element `(pc + k, 0)` and `b + col_offsets[j]` element
+    // `(0, j0 + j)`, bases inside B; every read adds the other offset, landing on an element
+    // `(pc + k, j0 + j)` the caller vouches for, and every write is `dst[k * NR + j]` with
+    // `k < kc`, `j < NR`. Per path:
+    // - adjacent columns: the `cn <= NR` floats from `base + off` are columns `j0..j0 + cn`;
+    // - adjacent k: row `k` of column `j` is `base + col_offsets[j] + k`, and the 8 x 8 blocks
+    //   (`NR` a multiple of 8, `cn == NR`, `k + 8 <= kc`) write `dst[(k + kk) * NR + g + j]`
+    //   with `g + 8 <= NR`;
+    // - the gather: a run `(start, len, off)` has `len <= LANES` adjacent columns from `off`,
+    //   read with `load_first` and written to `dst[k * NR + start..][..len]`, inside the
+    //   panel as `start + len <= cn <= NR`; `transpose_columns` is entered only when rows `k ..
+    //   k + 8` are consecutive in memory and `NR` is a multiple of 8, its conditions.
     unsafe {
         if adjacent(col_offsets) && cn > 0 {
             // A run of a row (the common case: row-major B, or a panel inside one plane).
@@ -187,7 +214,9 @@ pub(crate) unsafe fn pack_b<S: Simd, const NR: usize>(
 /// past the panel.
 ///
 /// # Safety
-/// As [`pack_b`]: every column is valid for 8 reads from its offset; `dst` for `8 * NR` writes.
+/// The CPU runs `S`; `NR` is a multiple of 8 and `1 <= col_offsets.len() <= NR`;
+/// `base.offset(off)` is valid for 8 f32 reads for every `off` in `col_offsets`; `dst` is
+/// valid for `8 * NR` writes and overlaps none of them.
 #[inline(always)]
 unsafe fn transpose_columns<S: Simd, const NR: usize>(
     base: *const f32,
@@ -195,6 +224,10 @@ unsafe fn transpose_columns<S: Simd, const NR: usize>(
     dst: *mut f32,
 ) {
     let cn = col_offsets.len();
+    // SAFETY: every source row is `base + col_offsets[g + j]`, or `base + col_offsets[0]` past
+    // the panel, valid for 8 reads by the contract. Block `g` (a multiple of 8 below `cn <=
+    // NR`, so `g + 8 <= NR` for `NR` a multiple of 8) writes `dst[kk * NR + g + j]` for `kk, j
+    // < 8`, and the zero fill `dst[k * NR + j]` for `k < 8`, `j < NR`: all inside `8 * NR`.
     unsafe {
         for g in (0..cn).step_by(8) {
             // Columns past a partial panel read column 0 again; they are zeroed below.

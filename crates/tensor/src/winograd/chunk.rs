@@ -71,36 +71,53 @@ pub(super) struct WeightGrad<'a> {
 }
 
 /// A pass over one instruction set `S`, whose sgemm register tile is `MR x (NV * S::LANES)`.
+///
+/// The passes are built only by [`Winograd`](super::Winograd)'s methods, from buffers
+/// `lay_out` sized for their geometry `g` and arguments checked against it; their `run`
+/// relies on that.
 pub(super) trait KernelPass {
     fn kernel(&self) -> Kernel;
 
     /// # Safety
-    /// The CPU runs `S`.
+    /// The CPU runs `S`, the instruction set of `self.kernel()`, and `MR x (NV * S::LANES)` is
+    /// that kernel's register tile. The pass's slices are the ones `Winograd` cut for `g`:
+    /// each chunk's part of the buffers `lay_out` sized, and inputs and outputs whose shapes
+    /// were checked against `g`.
     unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self);
 }
 
 /// Runs `pass` with its kernel's instruction set on.
 pub(super) fn on_kernel<P: KernelPass>(pass: P) {
     match pass.kernel() {
-        // SAFETY: the geometry holds a kernel the CPU supports.
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: `run_forward` builds the geometry with a kernel `is_supported` accepted (the
+        // one asked for, if supported, else `Kernel::best`), and backward reuses that forward's
+        // geometry, so the CPU has AVX-512F; 8 x (2 x 16) is `Kernel::Avx512`'s tile, and the
+        // pass was built by `Winograd` (see `KernelPass`).
         Kernel::Avx512 => unsafe { on_avx512(pass) },
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: as for AVX-512, with AVX2 and FMA and the 6 x 16 tile of `Kernel::Avx2`.
         Kernel::Avx2 => unsafe { on_avx2(pass) },
-        // SAFETY: plain scalar code.
+        // SAFETY: `Scalar` needs no instruction set, and 4 x 4 is `Kernel::Portable`'s tile.
         _ => unsafe { pass.run::<Scalar, 4, 4>() },
     }
 }
 
+/// # Safety
+/// The CPU supports [`Kernel::Avx512`]; `pass` as in [`KernelPass::run`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn on_avx512<P: KernelPass>(pass: P) {
+    // SAFETY: this function's contract, for `Avx512` and its 8 x 32 tile.
     unsafe { pass.run::<crate::sgemm::Avx512, 8, 2>() }
 }
 
+/// # Safety
+/// The CPU supports [`Kernel::Avx2`]; `pass` as in [`KernelPass::run`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn on_avx2<P: KernelPass>(pass: P) {
+    // SAFETY: this function's contract, for `Avx2` and its 6 x 16 tile.
     unsafe { pass.run::<crate::sgemm::Avx2, 6, 2>() }
 }
 
@@ -117,8 +134,12 @@ impl KernelPass for WeightGrad<'_> {
             let rows = (g.n - chunk * g.chunk).min(g.chunk) * g.tiles();
             let v = &self.v[(chunk * XI + xi) * g.v_stride()..][..rows * c];
             let m = &self.m[(chunk * XI + xi) * g.m_stride()..][..rows * f];
-            // SAFETY: V[xi]^T is [C, rows] read with strides (1, C), dM[xi] is [rows, F]
-            // row-major and dU[xi] [C, F]: all inside their slices.
+            // SAFETY: the CPU runs `S` (`run`'s contract). V[xi]^T is the [C, rows] matrix with
+            // strides (1, C) over `v`'s `rows * C` floats, dM[xi] the row-major [rows, F] of
+            // `m`'s `rows * F`, and dU[xi] the row-major [C, F] of this task's `du` chunk, `C *
+            // F` floats of another buffer, so the output overlaps neither operand; B's columns
+            // are adjacent (`col: 1`), and K = rows > 0 (a chunk has a sample, and backward
+            // returned early when there are no tiles).
             unsafe {
                 product::<S, MR, NV>(
                     g.kernel,
@@ -178,7 +199,8 @@ fn tiles(g: &Geometry, samples: usize) -> impl Iterator<Item = Tile> + '_ {
 /// `dm`, `ut`), the blocks of `a` and `out` `a_stride` and `out_stride` floats apart.
 ///
 /// # Safety
-/// The CPU runs `S`; `a`, `b` and `out` hold their 16 blocks.
+/// The CPU runs `S`, `MR x (NV * S::LANES)` is `g.kernel`'s register tile, and `k > 0`. (The
+/// blocks are sliced with checked indexing, so sizes that do not fit panic.)
 #[inline(always)]
 unsafe fn products<S: Simd, const MR: usize, const NV: usize>(
     g: &Geometry,
@@ -191,7 +213,10 @@ unsafe fn products<S: Simd, const MR: usize, const NV: usize>(
         let a = &a[xi * a_stride..][..rows * k];
         let b = &b[xi * k * n..][..k * n];
         let out = &mut out[xi * out_stride..][..rows * n];
-        // SAFETY: each slice holds its row-major matrix.
+        // SAFETY: the CPU runs `S`. The three checked slices hold the row-major `[rows, k]`,
+        // `[k, n]` and `[rows, n]` matrices the operands describe (B's columns adjacent, `k >
+        // 0` by this function's contract), and `out` is a `&mut` borrow, so it overlaps
+        // neither `a` nor `b`.
         unsafe {
             product::<S, MR, NV>(
                 g.kernel,
@@ -224,6 +249,7 @@ impl KernelPass for ChunkForward<'_> {
     /// Input copy, input transform, products and output transform for one chunk.
     #[inline(always)]
     unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self) {
+        // SAFETY: `run`'s contract is `forward_chunk`'s.
         unsafe { forward_chunk::<S, MR, NV>(self) }
     }
 }
@@ -237,6 +263,7 @@ impl KernelPass for ChunkBackward<'_> {
     /// products, the adjoint input transform and the copy back, for one chunk.
     #[inline(always)]
     unsafe fn run<S: Simd, const MR: usize, const NV: usize>(self) {
+        // SAFETY: `run`'s contract is `backward_chunk`'s.
         unsafe { backward_chunk::<S, MR, NV>(self) }
     }
 }
@@ -244,7 +271,11 @@ impl KernelPass for ChunkBackward<'_> {
 /// See [`ChunkForward`]'s [`KernelPass::run`].
 ///
 /// # Safety
-/// The CPU runs `S`.
+/// As [`KernelPass::run`]: the CPU runs `S`, and `p`'s slices are one chunk's, laid out for
+/// `g`: `x` and `y` the chunk's samples, `nhwc_in` and `nhwc_out` at least as many samples'
+/// planes, `v` and `m` `16` blocks of `v_stride` and `m_stride`, `zeros` and `sink` `max(C,
+/// F)` floats, `u` `16 * C * F`, the bias (if any) `F` values and the winners (if any) the
+/// chunk's pooled cells.
 #[inline(always)]
 unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkForward<'_>) {
     let g = p.g;
@@ -254,20 +285,24 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkF
     let samples = p.y.len() / g.out_len();
     for s in 0..samples {
         let range = s * g.in_len()..(s + 1) * g.in_len();
-        // SAFETY: the CPU runs `S`.
+        // SAFETY: the CPU runs `S`; `transpose` asserts the sizes it relies on.
         unsafe { transpose::<S>(&p.x[range.clone()], (c, in_cells), &mut p.nhwc_in[range]) };
     }
     let (whole, all) = split_lanes::<S>(c);
     for t in tiles(g, samples) {
         let sample = p.nhwc_in[t.s * g.in_len()..].as_ptr();
         let cells = input_cells(g, t.ty, t.tx).map(|cell| match cell {
-            // SAFETY: an offset inside the sample's plane.
+            // SAFETY: `at = (iy * W + ix) * C` with `iy < H` and `ix < W` (`input_cells` checks
+            // both), inside the sample's `[H, W, C]` plane, which `sample` starts.
             Some(at) => unsafe { sample.add(at) },
             None => p.zeros.as_ptr(),
         });
         let dst = p.v[t.row * c..].as_mut_ptr();
-        // SAFETY: every cell holds C channels, and the tile's row of `v` C channels at each of
-        // the 16 positions.
+        // SAFETY: every cell is C channels of the sample's plane or the `max(C, F)` zeros, and
+        // the loads read channels `c0..c0 + LANES` with `c0 + LANES <= whole <= C` (then one
+        // channel at a time by `Scalar`). Position `xi` of the tile's row is `dst + c0 + xi *
+        // vs`: with `t.row < rows() <= block_rows` it ends by `block_rows * C + 15 * vs <= 16 *
+        // vs`, inside the chunk's `v` (`v_stride >= block_rows * C`).
         unsafe {
             for c0 in (0..whole).step_by(S::LANES) {
                 input_tile::<S>(&cells, c0, dst.add(c0), vs);
@@ -279,13 +314,17 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkF
     }
     // Whole register tiles: the rows past the chunk's tiles are inside the blocks.
     let rows = (samples * g.tiles()).next_multiple_of(MR);
-    // SAFETY: `v` holds the chunk's transformed tiles, `u` the filters, `m` the products.
+    // SAFETY: the CPU runs `S` and `MR x (NV * LANES)` is `g.kernel`'s tile (`run`'s
+    // contract); K = C > 0 (`check_conv_args`); `products` slices `v`, `u` and `m` itself.
     unsafe { products::<S, MR, NV>(g, (rows, c, f), (p.v, vs), p.u, (p.m, ms)) };
     let (whole, all) = split_lanes::<S>(f);
     for t in tiles(g, samples) {
         let src = p.m[t.row * f..].as_ptr();
-        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions, and the
-        // bias (checked) F values.
+        // SAFETY: position `xi` of the tile's row of `m` is `src + xi * ms`, and filters `f0..f0
+        // + LANES` (`f0 + LANES <= whole <= F`; one filter for `Scalar`) end by `block_rows *
+        // F + 15 * ms <= 16 * ms`, inside the chunk's `m`. The bias has F values
+        // (`check_conv_args`), so its LANES from `f0` exist; `output_cells_out` gets a vector
+        // start `f0` as it asks.
         unsafe {
             for f0 in (0..whole).step_by(S::LANES) {
                 let bias = p.bias.map_or(S::zero(), |b| S::load(b.as_ptr().add(f0)));
@@ -301,7 +340,7 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkF
     }
     for s in 0..samples {
         let range = s * g.out_len()..(s + 1) * g.out_len();
-        // SAFETY: the CPU runs `S`.
+        // SAFETY: the CPU runs `S`; `transpose` asserts the sizes it relies on.
         unsafe { transpose::<S>(&p.nhwc_out[range.clone()], (out_cells, f), &mut p.y[range]) };
     }
 }
@@ -311,12 +350,15 @@ unsafe fn forward_chunk<S: Simd, const MR: usize, const NV: usize>(mut p: ChunkF
 /// at its winner.
 ///
 /// # Safety
-/// The CPU runs `S`; `f0` starts a vector of `S::LANES` filters.
+/// As [`backward_chunk`], for a tile `t` of the chunk; `f0 + S::LANES <= F`.
 #[inline(always)]
 unsafe fn output_cells_grad<S: Simd>(p: &ChunkBackward<'_>, t: Tile, f0: usize) -> [S::V; 4] {
     let g = p.g;
     let sample = t.s * g.out_len();
-    // SAFETY: cells of F filters, or the zeros.
+    // SAFETY: the CPU runs `S`. Sample `t.s` of the chunk starts at `sample` in `nhwc_out` (and
+    // in the winners): a pooled cell `(ty, tx)` has F filters from `sample + (ty * tw + tx) *
+    // F`, a plane cell from `sample + at` (`output_cells` keeps it inside `[OH, OW, F]`), and
+    // the zeros `max(C, F)` floats; `f0 + LANES <= F` keeps each load inside them.
     unsafe {
         if let Some(winners) = p.winners {
             let at = sample + (t.ty * g.tw + t.tx) * g.f + f0;
@@ -339,7 +381,7 @@ unsafe fn output_cells_grad<S: Simd>(p: &ChunkBackward<'_>, t: Tile, f0: usize) 
 /// pooled, the maximum after ReLU and its winner.
 ///
 /// # Safety
-/// The CPU runs `S`; `f0` starts a vector of `S::LANES` filters.
+/// As [`forward_chunk`], for a tile `t` of the chunk; `f0 + S::LANES <= F`.
 #[inline(always)]
 unsafe fn output_cells_out<S: Simd>(
     p: &mut ChunkForward<'_>,
@@ -351,12 +393,15 @@ unsafe fn output_cells_out<S: Simd>(
     let g = p.g;
     let mut z = values;
     for z in &mut z {
+        // SAFETY: a register operation on the instruction set the caller vouches for.
         *z = unsafe { S::add(*z, bias) };
     }
     let sample = t.s * g.out_len();
     if g.pool {
         let at = sample + (t.ty * g.tw + t.tx) * g.f + f0;
-        // SAFETY: a pooled cell of the sample's NHWC plane, and of the winners.
+        // SAFETY: the CPU runs `S`. Pooled cell `(ty, tx)` of sample `t.s` holds F filters from
+        // `at` in the chunk's NHWC output (`[S, PH, PW, F]`) and in its winners, laid out
+        // alike; `f0 + LANES <= F`, so both stores stay inside the cell.
         unsafe {
             let (max, code) = relu_max_2x2::<S>(z);
             S::store(p.nhwc_out.as_mut_ptr().add(at), max);
@@ -371,7 +416,9 @@ unsafe fn output_cells_out<S: Simd>(
             Some(at) => &mut p.nhwc_out[sample + at + f0..],
             None => &mut p.sink[f0..],
         };
-        // SAFETY: a cell of F filters, or the sink's.
+        // SAFETY: the CPU runs `S`. `dst` starts at filter `f0` of an output cell (F filters,
+        // inside `[OH, OW, F]` by `output_cells`) or of the sink (`max(C, F)` floats); the
+        // slice start is checked and `f0 + LANES <= F` keeps the store inside it.
         unsafe { S::store(dst.as_mut_ptr(), if p.relu { S::relu(z) } else { z }) };
     }
 }
@@ -379,7 +426,11 @@ unsafe fn output_cells_out<S: Simd>(
 /// See [`ChunkBackward`]'s [`KernelPass::run`].
 ///
 /// # Safety
-/// The CPU runs `S`.
+/// As [`KernelPass::run`]: the CPU runs `S`, and `p`'s slices are one chunk's, laid out for
+/// the training forward's `g` as in [`forward_chunk`]: `d_y` (and `relu_output`, `winners`)
+/// the chunk's output cells, `masked` one sample's, `nhwc_out`, `nhwc_in` and `d_x` the
+/// chunk's samples, `m` and `dv` 16 blocks of `m_stride` and `v_stride`, `ut` `16 * F * C`,
+/// `zeros` and `sink` `max(C, F)` floats, `d_bias` F.
 #[inline(always)]
 unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBackward<'_>) {
     let g = p.g;
@@ -395,13 +446,15 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
             }
             None => &p.d_y[range.clone()],
         };
-        // SAFETY: the CPU runs `S`.
+        // SAFETY: the CPU runs `S`; `transpose` asserts the sizes it relies on.
         unsafe { transpose::<S>(d_y, (f, out_cells), &mut p.nhwc_out[range]) };
     }
     let (whole, all) = split_lanes::<S>(f);
     for t in tiles(g, samples) {
         let dst = p.m[t.row * f..].as_mut_ptr();
-        // SAFETY: the tile's row of `m` holds F filters at each of the 16 positions.
+        // SAFETY: the CPU runs `S`. The gradients are read as `output_cells_grad` asks (a
+        // tile of the chunk, `f0 + LANES <= F`), and written at `dst + f0 + xi * ms`, inside the
+        // chunk's `m` as in forward's output transform.
         unsafe {
             for f0 in (0..whole).step_by(S::LANES) {
                 let dy = output_cells_grad::<S>(&p, t, f0);
@@ -422,7 +475,8 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
     let Some(d_x) = p.d_x else { return };
     // Whole register tiles, as in forward.
     let rows = rows.next_multiple_of(MR);
-    // SAFETY: `m` holds the chunk's transformed gradients, `ut` the filters, `dv` the products.
+    // SAFETY: as forward's products, with `m`, `ut` and `dv`, and K = F > 0 (`run_backward`
+    // returned early for F = 0).
     unsafe { products::<S, MR, NV>(g, (rows, f, c), (p.m, ms), p.ut, (p.dv, vs)) };
     let nhwc_in = &mut p.nhwc_in[..samples * g.in_len()];
     nhwc_in.fill(0.0);
@@ -432,11 +486,14 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
         let sample = nhwc_in[t.s * g.in_len()..].as_mut_ptr();
         let sink = p.sink.as_mut_ptr();
         let cells = input_cells(g, t.ty, t.tx).map(|cell| match cell {
-            // SAFETY: an offset inside the sample's plane.
+            // SAFETY: as in forward: a cell inside the sample's `[H, W, C]` gradient plane.
             Some(at) => unsafe { sample.add(at) },
             None => sink,
         });
-        // SAFETY: as in forward's input transform, the other way round.
+        // SAFETY: as forward's input transform, the other way round: `dv`'s row is read where
+        // forward wrote `v`'s (`dv` has `v`'s layout), and each cell, of the plane or the
+        // `max(C, F)`-float sink, gets channels `c0..c0 + LANES <= C` added. Cells of one tile
+        // are distinct except the sink, where what lands is never read.
         unsafe {
             for c0 in (0..whole).step_by(S::LANES) {
                 input_tile_adjoint::<S>(src.add(c0), vs, &cells, c0);
@@ -448,7 +505,7 @@ unsafe fn backward_chunk<S: Simd, const MR: usize, const NV: usize>(p: ChunkBack
     }
     for s in 0..samples {
         let range = s * g.in_len()..(s + 1) * g.in_len();
-        // SAFETY: the CPU runs `S`.
+        // SAFETY: the CPU runs `S`; `transpose` asserts the sizes it relies on.
         unsafe { transpose::<S>(&nhwc_in[range.clone()], (in_cells, c), &mut d_x[range]) };
     }
 }

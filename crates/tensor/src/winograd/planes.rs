@@ -10,7 +10,7 @@ use crate::sgemm::Simd;
 /// sliver is left at the edges, which goes through a zeroed 8 x 8 buffer.
 ///
 /// # Safety
-/// The CPU runs `S`.
+/// The CPU runs `S`. (The sizes are asserted, so slices too short panic.)
 #[inline(always)]
 pub(super) unsafe fn transpose<S: Simd>(
     src: &[f32],
@@ -22,7 +22,13 @@ pub(super) unsafe fn transpose<S: Simd>(
     for i0 in (0..rows).step_by(8) {
         for j0 in (0..cols).step_by(8) {
             let (rn, cn) = ((rows - i0).min(8), (cols - j0).min(8));
-            // SAFETY: the block's rows and columns lie inside both matrices (asserted sizes).
+            // SAFETY: the CPU runs `S` (this function's contract). Block `(i0, j0)` covers rows
+            // `i0..i0 + rn` and columns `j0..j0 + cn` of `src`, inside its asserted `rows *
+            // cols` floats, and the transposed rows `j0..j0 + cn`, columns `i0..i0 + rn` of
+            // `dst`. A whole block gives `transpose8` eight source rows of 8 floats (`src + i *
+            // cols`) and eight destination rows of 8 (`dst + k * rows`, `i0 + 8 <= rows`); an
+            // edge block goes through the 64-float stack buffers, rows 8 apart, and copies
+            // only its `rn x cn` corner.
             unsafe {
                 let (src, dst) = (src.add(i0 * cols + j0), dst.add(j0 * rows + i0));
                 if (rn, cn) == (8, 8) {

@@ -36,8 +36,11 @@ pub(super) struct Output {
 /// general sgemm. Every element is summed in the order of K, whichever path computes it.
 ///
 /// # Safety
-/// The CPU runs `S`; the operands address `[m, k]`, `[k, n]` and `[m, n]` valid floats, and
-/// `c` overlaps neither.
+/// The CPU runs `S`, and `MR x (NV * S::LANES)` is `kernel`'s register tile (`kernel` is one
+/// `is_supported` accepts). `k > 0`; `a` addresses `m x k` readable floats, `b` `k x n` with
+/// `b.col == 1` (the micro-kernel loads a row's columns as vectors), and `c` `m x n` writable
+/// ones with `c.row >= n`; `c` overlaps neither operand. Pointers come from slices, so they
+/// are non-null and aligned even when a matrix is empty.
 #[inline(always)]
 pub(super) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     kernel: Kernel,
@@ -50,6 +53,12 @@ pub(super) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     debug_assert_eq!(b.col, 1);
     let nr = NV * S::LANES;
     let (m_full, n_full) = (m / MR * MR, n / nr * nr);
+    // SAFETY: the CPU runs `S`. Tile `(i0, j0)` has `i0 + MR <= m_full <= m` and `j0 + nr <=
+    // n_full <= n`, so the micro-kernel reads elements `(i0 + i, kk)` of `a` (steps `a.col`
+    // along k, `a.row` across rows) and the `nr` adjacent floats of row `kk` of `b` from column
+    // `j0`, all inside the operands; the stores write `LANES` floats at row `i0 + i`, columns
+    // `j0 + v * LANES ..`, inside `c`'s `m x n`. The edges are `edge`'s rows and columns of the
+    // same operands, under this function's contract.
     unsafe {
         for i0 in (0..m_full).step_by(MR) {
             for j0 in (0..n_full).step_by(nr) {
@@ -86,7 +95,14 @@ unsafe fn edge(
     if rows.is_empty() || cols.is_empty() {
         return;
     }
-    // SAFETY: the caller's operands cover these rows and columns.
+    // SAFETY: `from_shape_ptr` needs elements valid for the views' lifetime, which ends with
+    // this function, non-null aligned pointers, non-negative strides and offsets inside one
+    // allocation: `rows` and `cols` are non-empty ranges within `m` and `n` and `k > 0`, so
+    // each view is a block of an operand of the caller's contract and starts at one of its
+    // elements (`(rows.start, 0)` of `a`, `(0, cols.start)` of `b`, `(rows.start, cols.start)`
+    // of `c`); the strides are `usize`, and the pointers come from slices. `c`'s elements are
+    // distinct (`c.row >= n`) and overlap neither `a` nor `b`, so the mutable view aliases
+    // nothing.
     let (a, b, c) = unsafe {
         (
             ArrayView2::from_shape_ptr(

@@ -24,8 +24,12 @@
 use crate::sgemm::Simd;
 
 /// `B^T d`: the input transform along one axis.
+///
+/// # Safety
+/// The CPU runs `S`.
 #[inline(always)]
 unsafe fn input_1d<S: Simd>([d0, d1, d2, d3]: [S::V; 4]) -> [S::V; 4] {
+    // SAFETY: register operations on the instruction set the caller vouches for.
     unsafe {
         [
             S::sub(d0, d2),
@@ -37,8 +41,12 @@ unsafe fn input_1d<S: Simd>([d0, d1, d2, d3]: [S::V; 4]) -> [S::V; 4] {
 }
 
 /// `B v`: the adjoint of [`input_1d`], taking an input-domain gradient back to the tile.
+///
+/// # Safety
+/// The CPU runs `S`.
 #[inline(always)]
 unsafe fn input_1d_adjoint<S: Simd>([v0, v1, v2, v3]: [S::V; 4]) -> [S::V; 4] {
+    // SAFETY: register operations on the instruction set the caller vouches for.
     unsafe {
         [
             v0,
@@ -50,14 +58,22 @@ unsafe fn input_1d_adjoint<S: Simd>([v0, v1, v2, v3]: [S::V; 4]) -> [S::V; 4] {
 }
 
 /// `A^T m`: four product values to two outputs along one axis.
+///
+/// # Safety
+/// The CPU runs `S`.
 #[inline(always)]
 unsafe fn output_1d<S: Simd>([m0, m1, m2, m3]: [S::V; 4]) -> [S::V; 2] {
+    // SAFETY: register operations on the instruction set the caller vouches for.
     unsafe { [S::add(S::add(m0, m1), m2), S::sub(S::sub(m1, m2), m3)] }
 }
 
 /// `A y`: the adjoint of [`output_1d`], two output gradients to four product gradients.
+///
+/// # Safety
+/// The CPU runs `S`.
 #[inline(always)]
 unsafe fn output_1d_adjoint<S: Simd>([y0, y1]: [S::V; 2]) -> [S::V; 4] {
+    // SAFETY: register operations on the instruction set the caller vouches for.
     unsafe { [y0, S::add(y0, y1), S::sub(y0, y1), S::sub(S::zero(), y1)] }
 }
 
@@ -65,7 +81,8 @@ unsafe fn output_1d_adjoint<S: Simd>([y0, y1]: [S::V; 2]) -> [S::V; 4] {
 /// `V[i][j]` goes to `dst + (4 i + j) * dst_stride`.
 ///
 /// # Safety
-/// Every address named is valid for `S::LANES` floats; the CPU runs `S`.
+/// The CPU runs `S`; `cells[k] + offset` is valid for `S::LANES` f32 reads and `dst + k *
+/// dst_stride` for `S::LANES` writes, for every `k < 16`, and the two sets do not overlap.
 #[inline(always)]
 pub(super) unsafe fn input_tile<S: Simd>(
     cells: &[*const f32; 16],
@@ -73,6 +90,8 @@ pub(super) unsafe fn input_tile<S: Simd>(
     dst: *mut f32,
     dst_stride: usize,
 ) {
+    // SAFETY: the loads are `cells[4 i + j] + offset` and the stores `dst + (4 i + j) *
+    // dst_stride` for `i, j < 4`, `LANES` floats each: the addresses the caller vouches for.
     unsafe {
         // Down the columns first, then along the rows.
         let mut cols = [[S::zero(); 4]; 4];
@@ -96,7 +115,9 @@ pub(super) unsafe fn input_tile<S: Simd>(
 /// tile's `[i][j]` at `cells[4 i + j] + offset`.
 ///
 /// # Safety
-/// As [`input_tile`].
+/// The CPU runs `S`; `src + k * src_stride` is valid for `S::LANES` f32 reads and `cells[k] +
+/// offset` for `S::LANES` reads and writes, for every `k < 16`, and the two sets do not
+/// overlap (cells may repeat: each is read, added to and written back in turn).
 #[inline(always)]
 pub(super) unsafe fn input_tile_adjoint<S: Simd>(
     src: *const f32,
@@ -104,6 +125,9 @@ pub(super) unsafe fn input_tile_adjoint<S: Simd>(
     cells: &[*mut f32; 16],
     offset: usize,
 ) {
+    // SAFETY: the loads are `src + (4 i + j) * src_stride` and the read-modify-writes
+    // `cells[4 i + j] + offset` for `i, j < 4`, `LANES` floats each: the addresses the caller
+    // vouches for.
     unsafe {
         let mut cols = [[S::zero(); 4]; 4];
         for (j, col) in cols.iter_mut().enumerate() {
@@ -127,9 +151,12 @@ pub(super) unsafe fn input_tile_adjoint<S: Simd>(
 /// the 2x2 outputs `[Y00, Y01, Y10, Y11]`.
 ///
 /// # Safety
-/// As [`input_tile`].
+/// The CPU runs `S`; `src + k * src_stride` is valid for `S::LANES` f32 reads for every
+/// `k < 16`.
 #[inline(always)]
 pub(super) unsafe fn output_tile<S: Simd>(src: *const f32, src_stride: usize) -> [S::V; 4] {
+    // SAFETY: the loads are `src + (4 i + j) * src_stride` for `i, j < 4`, `LANES` floats
+    // each: the addresses the caller vouches for.
     unsafe {
         let mut cols = [[S::zero(); 2]; 4];
         for (j, col) in cols.iter_mut().enumerate() {
@@ -149,9 +176,12 @@ pub(super) unsafe fn output_tile<S: Simd>(src: *const f32, src_stride: usize) ->
 /// to `dst + (4 i + j) * dst_stride`.
 ///
 /// # Safety
-/// As [`input_tile`].
+/// The CPU runs `S`; `dst + k * dst_stride` is valid for `S::LANES` f32 writes for every
+/// `k < 16`.
 #[inline(always)]
 pub(super) unsafe fn output_tile_adjoint<S: Simd>(dy: [S::V; 4], dst: *mut f32, dst_stride: usize) {
+    // SAFETY: the stores are `dst + (4 i + j) * dst_stride` for `i, j < 4`, `LANES` floats
+    // each: the addresses the caller vouches for.
     unsafe {
         let cols = [
             output_1d_adjoint::<S>([dy[0], dy[2]]),
@@ -209,9 +239,11 @@ mod tests {
     #[test]
     fn one_axis_is_a_correlation() {
         let (d, g) = ([0.5f32, -1.0, 2.0, 3.0], [1.5f32, -0.25, 2.0]);
+        // SAFETY: `Scalar` is plain f32 arithmetic, which every CPU runs.
         let v = unsafe { input_1d::<Scalar>(d) };
         let u = filter_1d(g);
         let m: [f32; 4] = std::array::from_fn(|i| u[i] * v[i]);
+        // SAFETY: as above.
         let y = unsafe { output_1d::<Scalar>(m) };
         let direct = |o: usize| (0..3).map(|k| d[o + k] * g[k]).sum::<f32>();
         assert_eq!(y, [direct(0), direct(1)]);
@@ -224,6 +256,7 @@ mod tests {
         let y4 = [1.1f32, 0.6, -2.3, 0.8];
         let y2 = [-0.7f32, 1.9];
         let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f32>();
+        // SAFETY: `Scalar` is plain f32 arithmetic, which every CPU runs.
         unsafe {
             let (t, ta) = (input_1d::<Scalar>(x), input_1d_adjoint::<Scalar>(y4));
             assert!((dot(&t, &y4) - dot(&x, &ta)).abs() < 1e-5);

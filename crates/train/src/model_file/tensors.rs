@@ -39,13 +39,13 @@ pub(super) fn read_tensor<F: Float>(
             dtype_of::<F>()
         )));
     }
-    if let Some(shape) = shape {
-        if *view.shape() != *shape {
-            return Err(problem(format!(
-                "has shape {:?}, the architecture needs {shape:?}",
-                view.shape()
-            )));
-        }
+    if let Some(shape) = shape
+        && *view.shape() != *shape
+    {
+        return Err(problem(format!(
+            "has shape {:?}, the architecture needs {shape:?}",
+            view.shape()
+        )));
     }
     digests.verify(name, view.data(), path)?;
     let values: Vec<F> = match dtype_of::<F>() {

@@ -1,6 +1,6 @@
 //! Max and average pooling against naive loops; backward passes checked as scatters and adjoints.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, random, tol};
 use ndarray::{Array2, Array4, Ix4};

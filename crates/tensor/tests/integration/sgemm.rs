@@ -2,7 +2,7 @@
 //! every kernel this CPU runs, plain, transposed and wide (NCHW planes) operands, every
 //! epilogue, K large enough to need several blocks, and bit-identical results for any split.
 
-mod common;
+use crate::common;
 
 use common::random;
 use ndarray::{Array2, Array3, ArrayView2, Ix2};
@@ -217,7 +217,7 @@ fn run(kernel: Kernel, parallel: bool, case: &Case) -> (Array2<f32>, Array2<f64>
 }
 
 fn check(case: &Case) {
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("sgemm") {
         let (got, want, scale) = run(kernel, true, case);
         let k = case.k_groups * case.k_plane;
         let tol = f32::EPSILON as f64 * (k as f64 + 4.0);
@@ -259,7 +259,7 @@ fn agrees_with_matrixmultiply_on_a_convolution_sized_product() {
     let a = matrix(m, k, 7);
     let b = matrix(k, n, 8);
     let want = matrixmultiply_product(a.view(), b.view());
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("sgemm") {
         let mut got = Array2::<f32>::zeros((m, n));
         sgemm_with(
             kernel,
@@ -347,7 +347,7 @@ fn split_k_products_match_and_do_not_depend_on_the_split() {
     let b = b_stored.t();
     let want = matrixmultiply_product(a.view(), b);
     let bias: Vec<f32> = (0..m).map(|i| i as f32 * 0.1 - 1.0).collect();
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("sgemm") {
         let mut results = Vec::new();
         for parallel in [true, false] {
             let mut c = Array2::<f32>::from_elem((m, n), 2.0);
@@ -471,7 +471,7 @@ fn check_unfolded_view(conv: Conv) -> Result<(), TestCaseError> {
     im2col_wide(x, &win, cols.view_mut()).unwrap();
     let weight = matrix(f, ckk, seed ^ 1);
     let d_z = matrix(f, np, seed ^ 2);
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("sgemm") {
         let product = |a: MatRef<'_>, b: MatRef<'_>, rows: usize, cols: usize| {
             let mut out = Array2::<f32>::zeros((rows, cols));
             sgemm_with(
@@ -553,7 +553,7 @@ fn check_col2im(conv: Conv) -> Result<(), TestCaseError> {
         }
     }
     let add = Epilogue::default().beta(1.0);
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("sgemm") {
         let fold = |parallel: bool| {
             let mut d_x = start.clone();
             let out = MatMut::col2im(d_x.view_mut(), &win).unwrap();
@@ -608,4 +608,53 @@ fn col2im_output_only_adds() {
     }
     let padded = Window2d::new((3, 3), (2, 2), (1, 1), Padding::Same).unwrap();
     assert!(MatMut::col2im(d_x.view_mut(), &padded).is_err());
+}
+
+/// `Window2d`'s fields are public, so a caller can build or edit a window whose output size or
+/// kernel does not follow from its input. The unfolded views address `x` through those fields:
+/// such a window must be an error, not a view whose columns reach past `x` (before `check_plane`
+/// checked the window, these views were built and sgemm read and wrote out of bounds).
+#[test]
+fn a_hand_edited_window_has_no_unfolded_view() {
+    let win = Window2d::new((5, 5), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let x = ndarray::Array4::<f32>::zeros((1, 1, 5, 5));
+    let mut d_x = x.clone();
+    assert!(MatRef::im2col(x.view(), &win).is_ok());
+    let bad = [
+        // Windows starting on rows 3..9 of a 5-row input.
+        Window2d { out_h: 9, ..win },
+        // Taps one column past the last window's reach.
+        Window2d { kernel_w: 4, ..win },
+        // Every window on the same rows.
+        Window2d { stride_h: 0, ..win },
+    ];
+    for bad in bad {
+        assert!(MatRef::im2col(x.view(), &bad).is_err(), "{bad:?}");
+        assert!(MatMut::col2im(d_x.view_mut(), &bad).is_err(), "{bad:?}");
+    }
+}
+
+/// An empty C with a K long enough to be split (a first convolution's weight gradient on an
+/// empty batch, say) is nothing to compute.
+#[test]
+fn empty_outputs_with_a_long_k() {
+    let k = 8 * 2048;
+    for kernel in common::kernels("sgemm") {
+        for (m, n) in [(0, 9), (32, 0)] {
+            let a = Array2::<f32>::zeros((m, k));
+            let b = Array2::<f32>::zeros((k, n));
+            let mut c = Array2::<f32>::zeros((m, n));
+            for parallel in [true, false] {
+                sgemm_with(
+                    kernel,
+                    parallel,
+                    MatRef::new(a.view()),
+                    MatRef::new(b.view()),
+                    MatMut::new(c.view_mut()),
+                    Epilogue::default(),
+                )
+                .unwrap();
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! im2col + GEMM convolution against a direct naive convolution; col2im as the exact adjoint.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, random, tol};
 use ndarray::{Array3, Array4, ArrayD, Ix4};
@@ -86,6 +86,10 @@ fn naive_conv(x: &ArrayD<f64>, weight: &ArrayD<f64>, win: &Window2d) -> Array4<f
 }
 
 fn conv_via_im2col<F: Float>(x: &ArrayD<F>, weight: &ArrayD<F>, win: &Window2d) -> Array4<F> {
+    if F::DTYPE == "F32" {
+        // f32 goes to neurite's sgemm, whose kernel `gemm` does not let a caller choose.
+        common::best_kernel("im2col + gemm (f32)");
+    }
     let (n, c) = (x.shape()[0], x.shape()[1]);
     let f = weight.shape()[0];
     let rows = c * win.kernel_len();

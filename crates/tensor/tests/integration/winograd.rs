@@ -2,7 +2,7 @@
 //! every kernel this CPU runs, any padding, channel and filter counts that do and do not fill a
 //! vector, and batches that span several chunks.
 
-mod common;
+use crate::common;
 
 use common::random;
 use ndarray::{Array2, Array4, Ix2, Ix4};
@@ -174,9 +174,9 @@ fn random4(shape: [usize; 4], seed: u64) -> Array4<f32> {
         .unwrap()
 }
 
-/// Every kernel this CPU runs.
-fn kernels() -> impl Iterator<Item = Kernel> {
-    Kernel::all().into_iter().filter(|k| k.is_supported())
+/// Every kernel this CPU runs, reported (see `common::kernels`).
+fn kernels() -> Vec<Kernel> {
+    common::kernels("Winograd")
 }
 
 /// A case's window, input, weight and bias.

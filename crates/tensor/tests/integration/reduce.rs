@@ -1,6 +1,6 @@
 //! Reductions against naive loops over random shapes and axes.
 
-mod common;
+use crate::common;
 
 use common::random;
 use ndarray::{Dimension, IxDyn};

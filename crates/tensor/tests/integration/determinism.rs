@@ -1,5 +1,7 @@
 //! GEMM and convolution give bit-identical results with 1 and 2 rayon threads.
 
+use crate::common;
+
 use ndarray::{Array2, Array3, Array4};
 use neurite_tensor::{Padding, Rng, Transpose, Window2d, gemm, im2col_batch, max_pool2d};
 
@@ -17,6 +19,7 @@ fn random2(m: usize, n: usize, seed: u64) -> Array2<f32> {
 
 #[test]
 fn gemm_is_bit_identical_across_thread_counts() {
+    common::best_kernel("gemm (f32)");
     for (m, k, n) in [(257, 300, 129), (32, 784, 128), (64, 1000, 700)] {
         let a = random2(m, k, 1);
         let b = random2(n, k, 2);
@@ -54,6 +57,7 @@ fn gemm_is_bit_identical_across_thread_counts() {
 
 #[test]
 fn conv_is_bit_identical_across_thread_counts() {
+    common::best_kernel("gemm (f32)");
     let mut rng = Rng::new(4);
     let x = Array4::from_shape_simple_fn((16, 8, 13, 13), || rng.uniform(0.0, 1.0) as f32);
     let weight = random2(16, 8 * 9, 5);

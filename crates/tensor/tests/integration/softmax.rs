@@ -1,7 +1,7 @@
 //! Softmax and log-softmax: against the plain formula, at extreme inputs, and the backward pass
 //! against central differences.
 
-mod common;
+use crate::common;
 
 use common::random;
 use ndarray::{ArrayD, Axis, IxDyn};

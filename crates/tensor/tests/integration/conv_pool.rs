@@ -2,7 +2,7 @@
 //! in its epilogue, then `max_pool2d` (pooled values bit for bit, for every kernel this CPU
 //! runs), and gradients against f64 loops routed through `max_pool2d`'s winners.
 
-mod common;
+use crate::common;
 
 use common::random;
 use ndarray::{Array2, Array4, Ix4};
@@ -177,7 +177,7 @@ fn check(case: &Case) {
     let bias = case.bias.then_some(bias.as_slice());
     let shape = [case.n, case.f, win.out_h / 2, win.out_w / 2];
     let d_pooled = array4(shape, case.seed ^ 3, false);
-    for kernel in Kernel::all().into_iter().filter(|k| k.is_supported()) {
+    for kernel in common::kernels("ConvReluPool") {
         let (y, want, argmax) = unfused(kernel, &x, &weight, bias, &win);
         let mut op = ConvReluPool::with_kernel(kernel);
         let mut pooled = Array4::from_elem(shape, f32::NAN);
@@ -313,4 +313,24 @@ fn bad_shapes_are_errors_not_panics() {
         op.backward(wrong.view(), weight.view(), d_w.view_mut(), None, None)
             .is_err()
     );
+}
+
+/// `Window2d`'s fields are public, and the kernel addresses the input planes through the
+/// window's output size: a hand-edited `out_h` four rows too many made it read past the last
+/// sample's planes (before `check_conv_args` checked the window). It must be an error.
+#[test]
+fn a_hand_edited_window_is_an_error() {
+    let win = Window2d::new((8, 8), (3, 3), (1, 1), Padding::Valid).unwrap();
+    let bad = Window2d {
+        out_h: win.out_h + 4,
+        ..win
+    };
+    let x = Array4::<f32>::zeros((2, 1, 8, 8));
+    let weight = Array2::<f32>::zeros((4, 9));
+    let mut pooled = Array4::<f32>::zeros((2, 4, bad.out_h / 2, bad.out_w / 2));
+    for kernel in common::kernels("ConvReluPool") {
+        let mut op = ConvReluPool::with_kernel(kernel);
+        let result = op.forward(x.view(), weight.view(), None, &bad, pooled.view_mut(), true);
+        assert!(result.is_err(), "{kernel:?}");
+    }
 }
