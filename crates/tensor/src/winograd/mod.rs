@@ -21,6 +21,7 @@
 //! convolution's by rounding (the transforms add and subtract before multiplying).
 
 mod chunk;
+mod dispatch;
 mod planes;
 mod product;
 mod transform;
@@ -32,7 +33,8 @@ use crate::conv::check_conv_args;
 use crate::pool::contiguous_mut;
 use crate::sgemm::Kernel;
 use crate::{Result, TensorError, Window2d};
-use chunk::{ChunkBackward, ChunkForward, WeightGrad, on_kernel};
+use chunk::{ChunkBackward, ChunkForward, WeightGrad};
+use dispatch::on_kernel;
 use transform::{filter_tile, filter_tile_adjoint};
 
 const OP: &str = "winograd_conv";
